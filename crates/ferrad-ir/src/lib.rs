@@ -1,0 +1,1 @@
+//! ferrad-ir: the AD compiler (work in progress).
