@@ -26,6 +26,7 @@ pub mod lift;
 pub mod real;
 pub mod reverse;
 pub mod rules;
+pub mod stdrules;
 
 pub use api::{
     GradCheck, ScalarFn, VectorFn, central_differences, check_gradient, derivative, gradient,

@@ -1,0 +1,352 @@
+//! The benchmark cases: for each problem instance, the modes to time and the error check.
+
+use ferrad::prelude::*;
+use ferrad::{forward, reverse};
+
+use super::problems::*;
+
+/// What a mode is, for the ratios.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeKind {
+    /// The function value only (the ×primal denominator).
+    Primal,
+    /// The hand-written derivative (the ×hand denominator).
+    Hand,
+    /// An AD mode (must agree with the reference to 1e-9).
+    Exact,
+    /// Finite differences (context only; must agree to 1e-4).
+    Approximate,
+}
+
+/// One timed way of computing a case's result.
+pub struct Mode {
+    /// Short name shown in the table (`reverse-tape`, `forward-dualvec`, …).
+    pub name: &'static str,
+    /// Primal, hand-written, AD or approximate.
+    pub kind: ModeKind,
+    /// Computes the result in the case's layout.
+    pub run: Box<dyn Fn() -> (f64, Vec<f64>)>,
+    /// Why it is not run at this size, if it is not.
+    pub skip: Option<String>,
+    /// Extra facts (tape memory, passes).
+    pub note: String,
+}
+
+/// A problem instance: its modes and how to measure a result's error.
+pub struct Case {
+    /// Name shown in the table (`F`, `R n=50`, `H n=1000000`, `FH`).
+    pub name: String,
+    /// The modes, primal and hand-written first.
+    pub modes: Vec<Mode>,
+    /// Maximum relative error of a result (value, vector) of the given kind against the reference.
+    pub check: Box<dyn Fn(ModeKind, f64, &[f64]) -> f64>,
+}
+
+fn mode(name: &'static str, kind: ModeKind, run: impl Fn() -> (f64, Vec<f64>) + 'static) -> Mode {
+    Mode { name, kind, run: Box::new(run), skip: None, note: String::new() }
+}
+
+/// Relative error of `got` against `want`, with a floor of 1e-300 on the denominator.
+fn rel(got: f64, want: f64) -> f64 {
+    if got == want {
+        return 0.0;
+    }
+    let e = (got - want).abs() / want.abs().max(1e-300);
+    if e.is_nan() { f64::INFINITY } else { e }
+}
+
+/// Error of a full vector against a reference vector, relative to the reference's largest entry.
+fn rel_vec(got: &[f64], want: &[f64]) -> f64 {
+    if got.len() != want.len() {
+        return f64::INFINITY;
+    }
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
+    got.iter().zip(want).fold(0.0f64, |m, (a, b)| {
+        let e = (a - b).abs() / scale;
+        if e.is_nan() { f64::INFINITY } else { m.max(e) }
+    })
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// Tape memory of one recording of `f` at `x`, as a note.
+fn tape_note(f: &impl ScalarFn, x: &[f64]) -> String {
+    let tape = Tape::<f64>::new();
+    let xs = tape.vars(x);
+    let _ = f.eval(&xs);
+    let s = tape.stats();
+    format!("{} B/entry, {} entries, {:.1} MB", s.bytes_per_entry, s.entries, s.bytes as f64 / 1e6)
+}
+
+fn hvp_tape_note(f: &impl ScalarFn, x: &[f64]) -> String {
+    let tape = Tape::<Dual<f64>>::new();
+    let xs: Vec<_> = x.iter().map(|&v| tape.var(Dual::variable(v))).collect();
+    let _ = f.eval(&xs);
+    let s = tape.stats();
+    format!("{} B/entry, {} entries, {:.1} MB", s.bytes_per_entry, s.entries, s.bytes as f64 / 1e6)
+}
+
+/// Sizes at which an O(n²) mode is skipped.
+const QUADRATIC_LIMIT: usize = 20_000;
+
+fn case_f() -> Case {
+    let p = F_P.to_vec();
+    let (_, hand) = f_grad_hand(&p);
+    let mut modes = vec![
+        mode("primal", ModeKind::Primal, move || (f_loss(&F_P), Vec::new())),
+        mode("hand-written", ModeKind::Hand, move || {
+            let (v, g) = f_grad_hand(&F_P);
+            (v, g)
+        }),
+        mode("forward-dual", ModeKind::Exact, move || {
+            let (v, g) = forward::gradient_dual(|x| f_loss(x), &F_P);
+            (v, g)
+        }),
+        mode("forward-dualvec", ModeKind::Exact, move || {
+            let (v, g) = ferrad::gradient_forward(&ProblemF, &F_P);
+            (v, g)
+        }),
+        mode("reverse-tape", ModeKind::Exact, move || {
+            let (v, g) = ferrad::gradient(&ProblemF, &F_P);
+            (v, g)
+        }),
+        mode("finite-diff", ModeKind::Approximate, move || {
+            (f_loss(&F_P), ferrad::central_differences(&ProblemF, &F_P))
+        }),
+    ];
+    modes[2].note = "10 passes".into();
+    modes[3].note = format!("{} pass(es) of width {}", 10usize.div_ceil(forward::pick_chunk(10)), forward::pick_chunk(10));
+    modes[4].note = tape_note(&ProblemF, &p);
+    modes[5].note = "20 evaluations".into();
+    Case {
+        name: "F".into(),
+        modes,
+        check: Box::new(move |kind, value, grad| {
+            let mut e = rel(value, F_REF.0);
+            if kind != ModeKind::Primal {
+                for &(i, g) in F_REF.1 {
+                    e = e.max(rel(grad[i], g));
+                }
+                e = e.max(rel_vec(grad, &hand));
+            }
+            e
+        }),
+    }
+}
+
+fn case_r(n: usize) -> Case {
+    let x = r_input(n);
+    let mut hand = vec![0.0; n];
+    let hand_value = r_grad_hand(&x, &mut hand);
+    let quadratic = n > QUADRATIC_LIMIT;
+    let skip = quadratic.then(|| format!("O(n²) at n = {n}: {n} passes over {n} inputs"));
+    let mut modes = Vec::new();
+    {
+        let x = x.clone();
+        modes.push(mode("primal", ModeKind::Primal, move || (r_loss(&x), Vec::new())));
+    }
+    {
+        let x = x.clone();
+        modes.push(mode("hand-written", ModeKind::Hand, move || {
+            let mut g = vec![0.0; x.len()];
+            let v = r_grad_hand(&x, &mut g);
+            (v, g)
+        }));
+    }
+    {
+        let x = x.clone();
+        let mut m = mode("forward-dual", ModeKind::Exact, move || {
+            let (v, g) = forward::gradient_dual(|d| r_loss(d), &x);
+            (v, g)
+        });
+        m.skip = skip.clone();
+        m.note = format!("{n} passes");
+        modes.push(m);
+    }
+    {
+        let x = x.clone();
+        let mut m = mode("forward-dualvec", ModeKind::Exact, move || {
+            let (v, g) = ferrad::gradient_forward(&ProblemR, &x);
+            (v, g)
+        });
+        m.skip = skip.clone();
+        let c = forward::pick_chunk(n);
+        m.note = format!("{} passes of width {c}", n.div_ceil(c));
+        modes.push(m);
+    }
+    {
+        let x2 = x.clone();
+        let mut m = mode("reverse-tape", ModeKind::Exact, move || {
+            let (v, g) = ferrad::gradient(&ProblemR, &x2);
+            (v, g)
+        });
+        m.note = tape_note(&ProblemR, &x);
+        modes.push(m);
+    }
+    {
+        let x = x.clone();
+        let mut m = mode("reverse-closure", ModeKind::Exact, move || {
+            let (v, g) = reverse::gradient_with(|v| r_loss(v), &x);
+            (v, g)
+        });
+        m.note = "same tape, closure API".into();
+        modes.push(m);
+    }
+    {
+        let x = x.clone();
+        let mut m = mode("finite-diff", ModeKind::Approximate, move || {
+            (r_loss(&x), ferrad::central_differences(&ProblemR, &x))
+        });
+        m.skip = skip;
+        m.note = format!("{} evaluations", 2 * n);
+        modes.push(m);
+    }
+    Case {
+        name: format!("R n={n}"),
+        modes,
+        check: Box::new(move |kind, value, grad| {
+            let mut e = rel(value, hand_value);
+            if n == 50 {
+                e = e.max(rel(value, R50_REF.0));
+            }
+            if kind != ModeKind::Primal {
+                e = e.max(rel_vec(grad, &hand));
+                if n == 50 {
+                    for &(i, g) in R50_REF.1 {
+                        e = e.max(rel(grad[i], g));
+                    }
+                    e = e.max(rel(norm(grad), R50_REF.2));
+                }
+            }
+            e
+        }),
+    }
+}
+
+fn case_h(n: usize) -> Case {
+    let x = r_input(n);
+    let v = h_direction(n);
+    let mut hand = vec![0.0; n];
+    r_hvp_hand(&x, &v, &mut hand);
+    let r_value = r_grad_hand(&x, &mut vec![0.0; n]);
+    let mut modes = Vec::new();
+    {
+        let x = x.clone();
+        modes.push(mode("primal", ModeKind::Primal, move || (r_loss(&x), Vec::new())));
+    }
+    {
+        let (x, v) = (x.clone(), v.clone());
+        modes.push(mode("hand-written", ModeKind::Hand, move || {
+            let mut hv = vec![0.0; x.len()];
+            r_hvp_hand(&x, &v, &mut hv);
+            (0.0, hv)
+        }));
+    }
+    {
+        let (x2, v) = (x.clone(), v.clone());
+        let mut m = mode("hvp-fwd-over-rev", ModeKind::Exact, move || {
+            let (y, _, hv) = ferrad::hvp(&ProblemR, &x2, &v);
+            (y, hv)
+        });
+        m.note = hvp_tape_note(&ProblemR, &x);
+        modes.push(m);
+    }
+    {
+        let (x, v) = (x.clone(), v.clone());
+        let mut m = mode("finite-diff-of-grad", ModeKind::Approximate, move || {
+            let h = 1e-6;
+            let xp: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a + h * b).collect();
+            let xm: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a - h * b).collect();
+            let (_, gp) = ferrad::gradient(&ProblemR, &xp);
+            let (_, gm) = ferrad::gradient(&ProblemR, &xm);
+            (0.0, gp.iter().zip(&gm).map(|(a, b)| (a - b) / (2.0 * h)).collect())
+        });
+        m.note = "2 reverse gradients".into();
+        modes.push(m);
+    }
+    Case {
+        name: format!("H n={n}"),
+        modes,
+        check: Box::new(move |kind, value, out| {
+            if kind == ModeKind::Primal {
+                return rel(value, r_value);
+            }
+            let mut e = rel_vec(out, &hand);
+            if n == 50 {
+                for &(i, h) in H50_REF.0 {
+                    e = e.max(rel(out[i], h));
+                }
+                e = e.max(rel(norm(out), H50_REF.1));
+            }
+            e
+        }),
+    }
+}
+
+fn case_fh() -> Case {
+    let hand: Vec<f64> = f_hessian_hand(&F_P).concat();
+    let mut modes = vec![
+        mode("primal", ModeKind::Primal, move || (f_loss(&F_P), Vec::new())),
+        mode("hand-written", ModeKind::Hand, move || (0.0, f_hessian_hand(&F_P).concat())),
+        mode("hessian", ModeKind::Exact, move || {
+            let (y, _, h) = ferrad::hessian(&ProblemF, &F_P);
+            (y, h.concat())
+        }),
+        mode("hvp-columns", ModeKind::Exact, move || {
+            let mut cols = vec![vec![0.0; 10]; 10];
+            for (j, col) in cols.iter_mut().enumerate() {
+                let mut e = vec![0.0; 10];
+                e[j] = 1.0;
+                *col = ferrad::hvp(&ProblemF, &F_P, &e).2;
+            }
+            // H is symmetric: columns are rows.
+            (0.0, cols.concat())
+        }),
+    ];
+    modes[2].note = "forward over forward, 1 pass of DualVec<DualVec<f64,10>,10>".into();
+    modes[3].note = "10 hvp, forward over reverse".into();
+    Case {
+        name: "FH (10x10 Hessian of F)".into(),
+        modes,
+        check: Box::new(move |kind, value, out| {
+            if kind == ModeKind::Primal {
+                rel(value, F_REF.0)
+            } else {
+                rel_vec(out, &hand)
+            }
+        }),
+    }
+}
+
+/// The cases selected by `problems` (`F`, `R`, `H`, `FH`; empty = all) at the default sizes,
+/// or at size `n` for R and H.
+pub fn all_cases(problems: &[String], n: Option<usize>) -> Result<Vec<Case>, String> {
+    let all = ["F", "R", "H", "FH"];
+    let wanted: Vec<String> = if problems.is_empty() {
+        all.iter().map(|s| s.to_string()).collect()
+    } else {
+        problems.iter().map(|p| p.to_uppercase()).collect()
+    };
+    if let Some(bad) = wanted.iter().find(|p| !all.contains(&p.as_str())) {
+        return Err(format!("unknown problem `{bad}`: choose from F, R, H, FH"));
+    }
+    if n == Some(0) {
+        return Err("--n must be at least 1".into());
+    }
+    let sizes = match n {
+        Some(n) => vec![n],
+        None => vec![50, 1_000_000],
+    };
+    let mut cases = Vec::new();
+    for p in &wanted {
+        match p.as_str() {
+            "F" => cases.push(case_f()),
+            "R" => cases.extend(sizes.iter().map(|&n| case_r(n))),
+            "H" => cases.extend(sizes.iter().map(|&n| case_h(n))),
+            _ => cases.push(case_fh()),
+        }
+    }
+    Ok(cases)
+}

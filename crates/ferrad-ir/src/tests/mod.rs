@@ -1,0 +1,3 @@
+//! Crate tests: one binary, data-driven where possible.
+
+mod basics;
