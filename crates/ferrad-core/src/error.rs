@@ -36,6 +36,8 @@ pub enum Error {
     Format(String),
     /// An I/O error, as text.
     Io(String),
+    /// A function cannot be recorded for replay (it applies a custom rule, say).
+    NotReplayable(String),
 }
 
 impl fmt::Display for Error {
@@ -52,6 +54,7 @@ impl fmt::Display for Error {
             Error::Parse { line, column, message } => write!(f, "{line}:{column}: {message}"),
             Error::Format(m) => write!(f, "bad format: {m}"),
             Error::Io(m) => write!(f, "i/o error: {m}"),
+            Error::NotReplayable(m) => write!(f, "cannot record for replay: {m}"),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! NaN checks and custom rules therefore hook in exactly one place per type.
 
 use crate::real::Scalar;
-use crate::rules::{Binary, Ternary, Unary};
+use crate::rules::{Binary, Step, Ternary, Unary};
 
 /// How a number type applies the primitives of [`crate::rules`].
 ///
@@ -27,6 +27,11 @@ pub trait Lift: Copy {
     fn binary(self, op: Binary, rhs: Self) -> Self;
     /// `op(self, b, c)`.
     fn ternary(self, op: Ternary, b: Self, c: Self) -> Self;
+    /// A piecewise-constant function of `self`: a constant by default.
+    #[inline(always)]
+    fn step(self, op: Step) -> Self {
+        Self::from_inner(op.value(self.re()))
+    }
     /// `self + c` for a constant `c` (types may skip the rule's unit partial).
     #[inline(always)]
     fn add_const(self, c: Self::Inner) -> Self {
@@ -49,16 +54,19 @@ pub trait Lift: Copy {
 /// type that implements [`Lift`], `PartialEq`, `PartialOrd`, `Debug` and `Default`.
 ///
 /// Usage: `impl_scalar_via_lift!([T: Scalar] Dual<T>);` — generics in brackets, then the type.
+/// A concrete type names the base floats it mixes with: `impl_scalar_via_lift!([] Checked; f64);`.
 #[macro_export]
 macro_rules! impl_scalar_via_lift {
     ([$($gen:tt)*] $ty:ty) => {
+        $crate::impl_scalar_via_lift!([$($gen)*] $ty; f64, f32);
+    };
+    ([$($gen:tt)*] $ty:ty; $($base:ty),+) => {
         $crate::impl_scalar_via_lift!(@ops [$($gen)*] $ty, Add add AddAssign add_assign Binary::Add);
         $crate::impl_scalar_via_lift!(@ops [$($gen)*] $ty, Sub sub SubAssign sub_assign Binary::Sub);
         $crate::impl_scalar_via_lift!(@ops [$($gen)*] $ty, Mul mul MulAssign mul_assign Binary::Mul);
         $crate::impl_scalar_via_lift!(@ops [$($gen)*] $ty, Div div DivAssign div_assign Binary::Div);
         $crate::impl_scalar_via_lift!(@ops [$($gen)*] $ty, Rem rem RemAssign rem_assign Binary::Rem);
-        $crate::impl_scalar_via_lift!(@base [$($gen)*] $ty, f64);
-        $crate::impl_scalar_via_lift!(@base [$($gen)*] $ty, f32);
+        $crate::impl_scalar_via_lift!(@bases [$($gen)*] $ty; $($base),+);
 
         impl<$($gen)*> ::core::ops::Neg for $ty {
             type Output = Self;
@@ -152,7 +160,8 @@ macro_rules! impl_scalar_via_lift {
                 min_positive_value max_value epsilon);
             $crate::impl_scalar_via_lift!(@predicates is_nan is_infinite is_finite is_normal
                 is_subnormal is_sign_positive is_sign_negative);
-            $crate::impl_scalar_via_lift!(@piecewise_constant floor ceil round trunc signum);
+            $crate::impl_scalar_via_lift!(@step floor Floor, ceil Ceil, round Round, trunc Trunc,
+                signum Signum);
             $crate::impl_scalar_via_lift!(@unary abs Abs, recip Recip, sqrt Sqrt, cbrt Cbrt,
                 exp Exp, exp2 Exp2, exp_m1 ExpM1, ln Ln, log2 Log2, log10 Log10, ln_1p Ln1p,
                 sin Sin, cos Cos, tan Tan, asin Asin, acos Acos, atan Atan, sinh Sinh, cosh Cosh,
@@ -169,8 +178,7 @@ macro_rules! impl_scalar_via_lift {
             #[inline(always)]
             fn fract(self) -> Self {
                 // x - trunc(x): derivative 1 where smooth.
-                let t = ::num_traits::Float::trunc($crate::lift::Lift::re(&self));
-                $crate::lift::Lift::add_const(self, -t)
+                self - ::num_traits::Float::trunc(self)
             }
             #[inline(always)]
             fn mul_add(self, a: Self, b: Self) -> Self {
@@ -223,6 +231,10 @@ macro_rules! impl_scalar_via_lift {
                 *self = ::core::ops::$tr::$m(*self, rhs);
             }
         }
+    };
+
+    (@bases $g:tt $ty:ty; $($base:ty),+) => {
+        $($crate::impl_scalar_via_lift!(@base $g $ty, $base);)+
     };
 
     // Arithmetic with the base float, both sides: `x * 2.0`, `2.0 * x`.
@@ -332,11 +344,11 @@ macro_rules! impl_scalar_via_lift {
         )*
     };
 
-    (@piecewise_constant $($p:ident)*) => {
+    (@step $($m:ident $op:ident),*) => {
         $(
             #[inline(always)]
-            fn $p(self) -> Self {
-                <Self as $crate::lift::Lift>::from_inner(::num_traits::Float::$p($crate::lift::Lift::re(&self)))
+            fn $m(self) -> Self {
+                $crate::lift::Lift::step(self, $crate::rules::Step::$op)
             }
         )*
     };

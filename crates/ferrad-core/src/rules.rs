@@ -106,6 +106,51 @@ pub enum Binary {
     Max,
 }
 
+/// A piecewise-constant function: its derivative is zero wherever it exists, so forward and
+/// reverse mode treat its result as a constant (instrumented tapes still record it, so that a
+/// replay recomputes it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// `⌊x⌋`
+    Floor,
+    /// `⌈x⌉`
+    Ceil,
+    /// Round half away from zero.
+    Round,
+    /// Round toward zero.
+    Trunc,
+    /// `±1` (or NaN), as `f64::signum`.
+    Signum,
+}
+
+impl Step {
+    /// Every step function.
+    pub const ALL: [Step; 5] = [Step::Floor, Step::Ceil, Step::Round, Step::Trunc, Step::Signum];
+
+    /// The name used in printed tapes, IR and error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Floor => "floor",
+            Step::Ceil => "ceil",
+            Step::Round => "round",
+            Step::Trunc => "trunc",
+            Step::Signum => "signum",
+        }
+    }
+
+    /// The value.
+    #[inline(always)]
+    pub fn value<T: Scalar>(self, x: T) -> T {
+        match self {
+            Step::Floor => x.floor(),
+            Step::Ceil => x.ceil(),
+            Step::Round => x.round(),
+            Step::Trunc => x.trunc(),
+            Step::Signum => x.signum(),
+        }
+    }
+}
+
 /// A three-argument primitive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ternary {

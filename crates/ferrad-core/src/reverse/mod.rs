@@ -1,8 +1,11 @@
 //! Reverse mode: [`Var`] values recorded on a [`Tape`], and the backward sweep.
 
+mod recorded;
+mod registry;
 mod tape;
 mod var;
 
+pub use recorded::RecordedTape;
 pub use tape::{Adjoints, Tape, TapeStats, release_pooled_memory};
 pub use var::Var;
 

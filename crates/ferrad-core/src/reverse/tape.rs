@@ -4,27 +4,153 @@
 //! derivative with respect to each (24 bytes for `f64`). Slot 0 is a sink: a missing or constant
 //! parent points there, so the sweep needs no branch. Custom rules add dense Jacobian blocks.
 //!
-//! Tapes live in a thread-local stack, reached only through the [`Tape`] guard that owns them:
+//! A tape can be *instrumented*: it then also keeps, per entry, what was computed (the op and
+//! its constant operands) and the value, plus every comparison made on its `Var`s. That is what
+//! a [`RecordedTape`](super::RecordedTape) replays, and what the NaN-origin check inspects.
+//!
+//! Tapes live in a per-thread registry reached only through the [`Tape`] guard that owns them:
 //! no state is shared between threads, and nothing is visible to users beyond the guard.
 //!
 //! Invariant: a node's parents have smaller indices than the node, so one reverse pass over the
 //! nodes visits every node after all of its consumers.
 
 use core::any::Any;
-use core::cell::{Cell, RefCell};
+use core::cell::RefCell;
+use core::cmp::Ordering;
 use core::fmt;
 use core::marker::PhantomData;
 
+use super::registry;
+use crate::debug::NanOrigin;
 use crate::real::Scalar;
 use crate::reverse::var::Var;
+use crate::rules::{Binary, Step, Unary};
 
 /// One recorded operation: `∂self/∂a = da`, `∂self/∂b = db` (slot 0 is the sink).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Node<T> {
     pub(crate) a: u32,
     pub(crate) b: u32,
     pub(crate) da: T,
     pub(crate) db: T,
+}
+
+impl<T: Scalar> Node<T> {
+    pub(crate) fn leaf() -> Self {
+        Node { a: 0, b: 0, da: T::zero(), db: T::zero() }
+    }
+}
+
+/// What an entry computes, for replay and diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum OpCode {
+    /// An independent variable.
+    Input,
+    /// `op(args[0])`.
+    Unary(Unary),
+    /// `op(args[0], args[1])`.
+    Binary(Binary),
+    /// The `a·b` half of a `mul_add`; its partials are written by the following `MulAdd`.
+    MulAddPart,
+    /// `mul_add(args[0], args[1], args[2])`; its node's `a` is the preceding `MulAddPart` (or 0).
+    MulAdd,
+    /// `args[0] + consts[1]`.
+    AddConst,
+    /// `args[0] * consts[1]`.
+    MulConst,
+    /// `args[0] / consts[1]`.
+    DivConst,
+    /// A piecewise-constant function of `args[0]` (zero derivative).
+    Step(Step),
+    /// An output of a custom rule (not replayable).
+    CustomOut,
+}
+
+impl OpCode {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            OpCode::Input => "input",
+            OpCode::Unary(u) => u.name(),
+            OpCode::Binary(b) => b.name(),
+            OpCode::MulAddPart => "mul_add(part)",
+            OpCode::MulAdd => "mul_add",
+            OpCode::AddConst => "add",
+            OpCode::MulConst => "mul",
+            OpCode::DivConst => "div",
+            OpCode::Step(s) => s.name(),
+            OpCode::CustomOut => "custom",
+        }
+    }
+}
+
+/// An instrumented entry: the op, its operand slots (0 = constant) and constant operand values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct OpRec<T> {
+    pub(crate) code: OpCode,
+    pub(crate) args: [u32; 3],
+    pub(crate) consts: [T; 3],
+}
+
+/// Which comparison a guard saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GuardKind {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Cmp,
+}
+
+impl GuardKind {
+    /// The comparison's outcome: 0/1 for the boolean ones; -1, 0, 1 or 2 (unordered) for `Cmp`.
+    pub(crate) fn outcome<T: PartialOrd>(self, a: T, b: T) -> i8 {
+        match self {
+            GuardKind::Lt => (a < b) as i8,
+            GuardKind::Le => (a <= b) as i8,
+            GuardKind::Gt => (a > b) as i8,
+            GuardKind::Ge => (a >= b) as i8,
+            GuardKind::Eq => (a == b) as i8,
+            GuardKind::Cmp => match a.partial_cmp(&b) {
+                Some(Ordering::Less) => -1,
+                Some(Ordering::Equal) => 0,
+                Some(Ordering::Greater) => 1,
+                None => 2,
+            },
+        }
+    }
+
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            GuardKind::Lt => "<",
+            GuardKind::Le => "<=",
+            GuardKind::Gt => ">",
+            GuardKind::Ge => ">=",
+            GuardKind::Eq => "==",
+            GuardKind::Cmp => "partial_cmp",
+        }
+    }
+}
+
+/// A comparison seen while recording: `kind(lhs, rhs)` gave `outcome` (slot 0 = a constant,
+/// whose value is in `consts`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Guard<T> {
+    pub(crate) lhs: u32,
+    pub(crate) rhs: u32,
+    pub(crate) consts: [T; 2],
+    pub(crate) kind: GuardKind,
+    pub(crate) outcome: i8,
+}
+
+/// What an instrumented tape keeps beside the nodes.
+pub(crate) struct Instrument<T> {
+    pub(crate) ops: Vec<OpRec<T>>,
+    pub(crate) values: Vec<T>,
+    pub(crate) guards: Vec<Guard<T>>,
+    pub(crate) custom_rule: Option<String>,
+    pub(crate) nan_check: bool,
+    pub(crate) nan_origin: Option<NanOrigin>,
 }
 
 /// A custom rule's dense Jacobian `∂outputs/∂inputs` (row-major, one row per output).
@@ -37,50 +163,66 @@ struct CustomBlock<T> {
 
 /// The recorded data of one tape.
 pub(crate) struct TapeData<T> {
-    nodes: Vec<Node<T>>,
+    pub(crate) nodes: Vec<Node<T>>,
     customs: Vec<CustomBlock<T>>,
+    pub(crate) inst: Option<Box<Instrument<T>>>,
 }
 
 impl<T: Scalar> TapeData<T> {
     fn reset(&mut self) {
         self.nodes.clear();
         self.customs.clear();
-        self.nodes.push(Node { a: 0, b: 0, da: T::zero(), db: T::zero() });
+        self.inst = None;
+        self.nodes.push(Node::leaf());
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_instrumented(&mut self, node: Node<T>, value: T, op: OpRec<T>) -> u32 {
+        let i = self.nodes.len();
+        self.nodes.push(node);
+        let inst = self.inst.as_mut().expect("instrumented");
+        if inst.nan_check && inst.nan_origin.is_none() {
+            let bad = |v: T| !v.is_finite();
+            if bad(value) || bad(node.da) || bad(node.db) {
+                let input = |k: usize| {
+                    let s = op.args[k] as usize;
+                    if s == 0 { op.consts[k].primal() } else { inst.values[s].primal() }
+                };
+                let arity = match op.code {
+                    OpCode::Input | OpCode::CustomOut => 0,
+                    OpCode::Unary(_) | OpCode::Step(_) => 1,
+                    OpCode::MulAdd => 3,
+                    _ => 2,
+                };
+                let mut inputs: Vec<f64> = (0..arity).map(input).collect();
+                if matches!(op.code, OpCode::AddConst | OpCode::MulConst | OpCode::DivConst) {
+                    inputs[1] = op.consts[1].primal();
+                }
+                inst.nan_origin = Some(NanOrigin {
+                    index: i,
+                    op: op.code.name().to_string(),
+                    inputs,
+                    value: value.primal(),
+                    partials: vec![node.da.primal(), node.db.primal()],
+                    mode: "reverse",
+                });
+            }
+        }
+        inst.ops.push(op);
+        inst.values.push(value);
+        i as u32
     }
 }
 
-thread_local! {
-    /// The tapes active on this thread, innermost last, each with its id.
-    static ACTIVE: RefCell<Vec<(u32, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
-    /// Emptied tapes and adjoint buffers kept for reuse, so a loop of gradients does not
-    /// fault in fresh pages on every call.
-    static POOL: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
-    static NEXT_ID: Cell<u32> = const { Cell::new(1) };
-}
-
-fn with_data<T: Scalar, R>(tape: u32, f: impl FnOnce(&mut TapeData<T>) -> R) -> R {
-    ACTIVE.with(|active| {
-        let mut active = active.borrow_mut();
-        for (id, data) in active.iter_mut().rev() {
-            if *id == tape {
-                let data = data
-                    .downcast_mut::<TapeData<T>>()
-                    .expect("tape ids are unique per thread, so the type matches");
-                return f(data);
-            }
+/// Appends a node to tape `tape` and returns its index. `op` describes it for instrumented tapes
+/// (it is not evaluated otherwise).
+#[inline(always)]
+pub(crate) fn push<T: Scalar>(tape: u32, node: Node<T>, value: T, op: impl FnOnce() -> OpRec<T>) -> u32 {
+    registry::with_fast(tape, |d: &mut TapeData<T>| {
+        if d.inst.is_some() {
+            return d.push_instrumented(node, value, op());
         }
-        panic!(
-            "Var<{}> belongs to tape #{tape}, which is not active on this thread \
-             (it was dropped, or the Var was sent to another thread)",
-            core::any::type_name::<T>()
-        )
-    })
-}
-
-/// Appends a node to tape `tape` and returns its index.
-#[inline]
-pub(crate) fn push<T: Scalar>(tape: u32, node: Node<T>) -> u32 {
-    with_data(tape, |d: &mut TapeData<T>| {
         let i = d.nodes.len();
         assert!(i < u32::MAX as usize, "tape #{tape} is full (2^32 entries)");
         d.nodes.push(node);
@@ -88,17 +230,53 @@ pub(crate) fn push<T: Scalar>(tape: u32, node: Node<T>) -> u32 {
     })
 }
 
+/// Whether tape `tape` is instrumented (then every operation needs its own entry).
+#[inline(always)]
+pub(crate) fn is_instrumented<T: Scalar>(tape: u32) -> bool {
+    registry::with_fast(tape, |d: &mut TapeData<T>| d.inst.is_some())
+}
+
+/// Records a comparison on an instrumented tape.
+pub(crate) fn push_guard<T: Scalar>(tape: u32, guard: Guard<T>) {
+    registry::with_fast(tape, |d: &mut TapeData<T>| {
+        if let Some(inst) = d.inst.as_mut() {
+            inst.guards.push(guard);
+        }
+    })
+}
+
 /// Records a custom rule's outputs (as leaves) with their Jacobian block; returns the first index.
-pub(crate) fn push_custom<T: Scalar>(tape: u32, inputs: Vec<u32>, n_out: usize, jac: Vec<T>) -> u32 {
+pub(crate) fn push_custom<T: Scalar>(
+    tape: u32,
+    name: &str,
+    inputs: Vec<u32>,
+    values: &[T],
+    jac: Vec<T>,
+) -> u32 {
+    let n_out = values.len();
     debug_assert_eq!(jac.len(), n_out * inputs.len());
-    with_data(tape, |d: &mut TapeData<T>| {
+    registry::with_fast(tape, |d: &mut TapeData<T>| {
         let first = d.nodes.len() as u32;
-        for _ in 0..n_out {
-            d.nodes.push(Node { a: 0, b: 0, da: T::zero(), db: T::zero() });
+        if let Some(inst) = d.inst.as_mut() {
+            inst.custom_rule.get_or_insert_with(|| name.to_string());
+        }
+        for &v in values {
+            if d.inst.is_some() {
+                let op = OpRec { code: OpCode::CustomOut, args: [0; 3], consts: [T::zero(); 3] };
+                d.push_instrumented(Node::leaf(), v, op);
+            } else {
+                d.nodes.push(Node::leaf());
+            }
         }
         d.customs.push(CustomBlock { first_out: first, n_out: n_out as u32, inputs, jac });
         first
     })
+}
+
+thread_local! {
+    /// Emptied tapes and adjoint buffers kept for reuse, so a loop of gradients does not
+    /// fault in fresh pages on every call.
+    static POOL: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
 }
 
 fn take_pooled<X: 'static>() -> Option<X> {
@@ -171,26 +349,62 @@ impl<T: Scalar> Default for Tape<T> {
 impl<T: Scalar> Tape<T> {
     /// Starts a new, empty tape on this thread.
     pub fn new() -> Self {
-        let id = NEXT_ID.with(|n| {
-            let id = n.get();
-            n.set(id.checked_add(1).expect("2^32 tapes created on one thread"));
-            id
-        });
-        let mut data = take_pooled::<TapeData<T>>()
-            .unwrap_or(TapeData { nodes: Vec::new(), customs: Vec::new() });
+        let mut data = take_pooled::<Box<TapeData<T>>>()
+            .unwrap_or_else(|| Box::new(TapeData { nodes: Vec::new(), customs: Vec::new(), inst: None }));
         data.reset();
-        ACTIVE.with(|a| a.borrow_mut().push((id, Box::new(data))));
-        Tape { id, _marker: PhantomData }
+        Tape { id: registry::register(data), _marker: PhantomData }
     }
 
-    /// This tape's id (unique on its thread).
+    /// Starts a tape that also keeps ops, values and comparisons (for replay and diagnostics).
+    pub(crate) fn new_instrumented(nan_check: bool) -> Self {
+        let tape = Self::new();
+        registry::with(tape.id, |d: &mut TapeData<T>| {
+            d.inst = Some(Box::new(Instrument {
+                ops: vec![OpRec { code: OpCode::Input, args: [0; 3], consts: [T::zero(); 3] }],
+                values: vec![T::zero()],
+                guards: Vec::new(),
+                custom_rule: None,
+                nan_check,
+                nan_origin: None,
+            }));
+        });
+        tape
+    }
+
+    /// Starts a tape that reports the first operation producing a non-finite value or partial
+    /// derivative (see [`Tape::nan_origin`]), like JAX's `debug_nans`. Slower than [`Tape::new`].
+    ///
+    /// ```
+    /// use ferrad_core::prelude::*;
+    /// let tape = Tape::<f64>::with_nan_check();
+    /// let x = tape.var(0.0);
+    /// let y = x.sqrt() * 2.0 + x.ln();
+    /// let origin = tape.nan_origin().unwrap();
+    /// assert_eq!(origin.op, "sqrt"); // sqrt'(0) = inf comes before ln(0) = -inf
+    /// # let _ = y;
+    /// ```
+    pub fn with_nan_check() -> Self {
+        Self::new_instrumented(true)
+    }
+
+    /// The first operation that produced a non-finite value or partial, on a tape made with
+    /// [`Tape::with_nan_check`].
+    pub fn nan_origin(&self) -> Option<NanOrigin> {
+        registry::with(self.id, |d: &mut TapeData<T>| d.inst.as_ref().and_then(|i| i.nan_origin.clone()))
+    }
+
+    /// This tape's id (unique in the process).
     pub fn id(&self) -> u32 {
         self.id
     }
 
     /// A new independent variable with value `v`.
     pub fn var(&self, v: T) -> Var<T> {
-        let i = push(self.id, Node { a: 0, b: 0, da: T::zero(), db: T::zero() });
+        let i = push(self.id, Node::leaf(), v, || OpRec {
+            code: OpCode::Input,
+            args: [0; 3],
+            consts: [T::zero(); 3],
+        });
         Var::from_parts(v, i, self.id)
     }
 
@@ -201,7 +415,7 @@ impl<T: Scalar> Tape<T> {
 
     /// Number of recorded entries (inputs and operations).
     pub fn len(&self) -> usize {
-        with_data(self.id, |d: &mut TapeData<T>| d.nodes.len() - 1)
+        registry::with(self.id, |d: &mut TapeData<T>| d.nodes.len() - 1)
     }
 
     /// Whether nothing has been recorded.
@@ -211,7 +425,7 @@ impl<T: Scalar> Tape<T> {
 
     /// Entries and bytes recorded so far.
     pub fn stats(&self) -> TapeStats {
-        with_data(self.id, |d: &mut TapeData<T>| {
+        registry::with(self.id, |d: &mut TapeData<T>| {
             let entries = d.nodes.len() - 1;
             let bytes_per_entry = core::mem::size_of::<Node<T>>();
             let custom_bytes = d
@@ -219,12 +433,7 @@ impl<T: Scalar> Tape<T> {
                 .iter()
                 .map(|c| c.jac.len() * core::mem::size_of::<T>() + c.inputs.len() * 4)
                 .sum();
-            TapeStats {
-                entries,
-                bytes_per_entry,
-                custom_bytes,
-                bytes: entries * bytes_per_entry + custom_bytes,
-            }
+            TapeStats { entries, bytes_per_entry, custom_bytes, bytes: entries * bytes_per_entry + custom_bytes }
         })
     }
 
@@ -257,53 +466,34 @@ impl<T: Scalar> Tape<T> {
     }
 
     fn sweep(&self, seeds: &[(Var<T>, T)], mut adj: Vec<T>) -> Vec<T> {
-        // Take the recording out of thread-local storage: the sweep's own arithmetic may record
-        // onto other tapes (reverse over reverse) and must not find this one borrowed.
-        let data = ACTIVE.with(|a| {
-            let mut a = a.borrow_mut();
-            let slot = a.iter_mut().rev().find(|(id, _)| *id == self.id).expect("tape is active");
-            core::mem::replace(&mut slot.1, Box::new(()))
-        });
-        let data = data.downcast::<TapeData<T>>().expect("tape type");
-        adj.clear();
-        adj.resize(data.nodes.len(), T::zero());
-        for (y, w) in seeds {
-            if y.index() != 0 {
-                assert_eq!(y.tape(), self.id, "output Var of tape #{} seeded on tape #{}", y.tape(), self.id);
-                adj[y.index() as usize] += *w;
-            }
-        }
-        let mut end = data.nodes.len();
-        for block in data.customs.iter().rev() {
-            let first = block.first_out as usize;
-            sweep_nodes(&data.nodes, &mut adj, first, end);
-            let n_in = block.inputs.len();
-            for j in 0..block.n_out as usize {
-                let g = adj[first + j];
-                for (i, &p) in block.inputs.iter().enumerate() {
-                    let v = block.jac[j * n_in + i] * g;
-                    adj[p as usize] += v;
+        // `registry::with` lets the sweep's own arithmetic record onto other tapes (reverse over
+        // reverse) while this one is borrowed.
+        registry::with(self.id, |data: &mut TapeData<T>| {
+            adj.clear();
+            adj.resize(data.nodes.len(), T::zero());
+            for (y, w) in seeds {
+                if y.index() != 0 {
+                    assert_eq!(y.tape(), self.id, "output Var of tape #{} seeded on tape #{}", y.tape(), self.id);
+                    adj[y.index() as usize] += *w;
                 }
             }
-            end = first;
-        }
-        sweep_nodes(&data.nodes, &mut adj, 1, end);
-        ACTIVE.with(|a| {
-            let mut a = a.borrow_mut();
-            let slot = a.iter_mut().rev().find(|(id, _)| *id == self.id).expect("tape is active");
-            slot.1 = data;
+            sweep_with_customs(&data.nodes, &data.customs, &mut adj);
         });
         adj
     }
 
-    /// Writes the tape as text, one entry a line: `%4 = 2·%1 + 3·%2`.
+    /// Writes the tape as text, one entry a line: `%4 = 2·%1 + 3·%2` (instrumented tapes also
+    /// name the op: `%4 = mul(%1, %2)`).
     pub fn dump(&self) -> String {
-        with_data(self.id, |d: &mut TapeData<T>| {
+        registry::with(self.id, |d: &mut TapeData<T>| {
+            use fmt::Write;
             let mut s = String::new();
             for (i, n) in d.nodes.iter().enumerate().skip(1) {
-                use fmt::Write;
+                if let Some(inst) = &d.inst {
+                    let _ = write!(s, "{:<14} ", inst.ops[i].code.name());
+                }
                 let _ = match (n.a, n.b) {
-                    (0, 0) => writeln!(s, "%{i} = input"),
+                    (0, 0) => writeln!(s, "%{i} = leaf"),
                     (a, 0) => writeln!(s, "%{i} = {:?}·%{a}", n.da),
                     (0, b) => writeln!(s, "%{i} = {:?}·%{b}", n.db),
                     (a, b) => writeln!(s, "%{i} = {:?}·%{a} + {:?}·%{b}", n.da, n.db),
@@ -312,10 +502,37 @@ impl<T: Scalar> Tape<T> {
             s
         })
     }
+
+    /// Moves the instrumented recording out (for [`RecordedTape`](super::RecordedTape)).
+    pub(crate) fn take_recording(&self) -> (Vec<Node<T>>, Box<Instrument<T>>) {
+        registry::with(self.id, |d: &mut TapeData<T>| {
+            let inst = d.inst.take().expect("tape was not instrumented");
+            (core::mem::take(&mut d.nodes), inst)
+        })
+    }
+}
+
+/// The backward sweep over plain nodes and custom blocks.
+fn sweep_with_customs<T: Scalar>(nodes: &[Node<T>], customs: &[CustomBlock<T>], adj: &mut [T]) {
+    let mut end = nodes.len();
+    for block in customs.iter().rev() {
+        let first = block.first_out as usize;
+        sweep_nodes(nodes, adj, first, end);
+        let n_in = block.inputs.len();
+        for j in 0..block.n_out as usize {
+            let g = adj[first + j];
+            for (i, &p) in block.inputs.iter().enumerate() {
+                let v = block.jac[j * n_in + i] * g;
+                adj[p as usize] += v;
+            }
+        }
+        end = first;
+    }
+    sweep_nodes(nodes, adj, 1, end);
 }
 
 #[inline]
-fn sweep_nodes<T: Scalar>(nodes: &[Node<T>], adj: &mut [T], start: usize, end: usize) {
+pub(crate) fn sweep_nodes<T: Scalar>(nodes: &[Node<T>], adj: &mut [T], start: usize, end: usize) {
     for i in (start..end).rev() {
         let g = adj[i];
         let n = nodes[i];
@@ -326,13 +543,8 @@ fn sweep_nodes<T: Scalar>(nodes: &[Node<T>], adj: &mut [T], start: usize, end: u
 
 impl<T: Scalar> Drop for Tape<T> {
     fn drop(&mut self) {
-        let data = ACTIVE.with(|a| {
-            let mut a = a.borrow_mut();
-            let at = a.iter().rposition(|(id, _)| *id == self.id)?;
-            Some(a.remove(at).1)
-        });
-        if let Some(Ok(data)) = data.map(|d| d.downcast::<TapeData<T>>()) {
-            give_pooled(*data);
+        if let Some(data) = registry::unregister::<T>(self.id) {
+            give_pooled(data);
         }
     }
 }

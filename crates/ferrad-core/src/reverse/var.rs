@@ -6,8 +6,8 @@ use core::fmt;
 use crate::custom::CustomRule;
 use crate::lift::Lift;
 use crate::real::{Real, Scalar};
-use crate::reverse::tape::{Node, push, push_custom};
-use crate::rules::{Binary, Ternary, Unary};
+use crate::reverse::tape::{Guard, GuardKind, Node, OpCode, OpRec, is_instrumented, push, push_custom, push_guard};
+use crate::rules::{Binary, Step, Ternary, Unary};
 
 /// A reverse-mode variable: a value and its slot on a tape.
 ///
@@ -19,6 +19,11 @@ pub struct Var<T> {
     value: T,
     index: u32,
     tape: u32,
+}
+
+#[inline(always)]
+fn rec<T: Scalar>(code: OpCode, args: [u32; 3], consts: [T; 3]) -> OpRec<T> {
+    OpRec { code, args, consts }
 }
 
 impl<T: Scalar> Var<T> {
@@ -52,14 +57,32 @@ impl<T: Scalar> Var<T> {
             (0, _) => rhs.tape,
             (_, 0) => self.tape,
             _ => {
-                assert_eq!(
-                    self.tape, rhs.tape,
-                    "operation mixes Vars of tape #{} and tape #{}",
-                    self.tape, rhs.tape
-                );
+                assert_eq!(self.tape, rhs.tape, "operation mixes Vars of tape #{} and tape #{}", self.tape, rhs.tape);
                 self.tape
             }
         }
+    }
+
+    #[inline(always)]
+    fn unary_node(self, value: T, d: T, code: OpCode, c: T) -> Self {
+        let i = push(self.tape, Node { a: self.index, b: 0, da: d, db: T::zero() }, value, || {
+            rec(code, [self.index, 0, 0], [self.value, c, T::zero()])
+        });
+        Var { value, index: i, tape: self.tape }
+    }
+
+    fn guard(self, other: Self, kind: GuardKind) -> i8 {
+        let outcome = kind.outcome(self.value, other.value);
+        let tape = match (self.index, other.index) {
+            (0, 0) => return outcome,
+            (0, _) => other.tape,
+            _ => self.tape,
+        };
+        if is_instrumented::<T>(tape) {
+            let guard = Guard { lhs: self.index, rhs: other.index, consts: [self.value, other.value], kind, outcome };
+            push_guard(tape, guard);
+        }
+        outcome
     }
 }
 
@@ -79,8 +102,7 @@ impl<T: Scalar> Lift for Var<T> {
             return Var::constant(op.value(self.value));
         }
         let (v, d) = op.rule(self.value);
-        let i = push(self.tape, Node { a: self.index, b: 0, da: d, db: T::zero() });
-        Var { value: v, index: i, tape: self.tape }
+        self.unary_node(v, d, OpCode::Unary(op), T::zero())
     }
     #[inline(always)]
     fn binary(self, op: Binary, rhs: Self) -> Self {
@@ -89,45 +111,68 @@ impl<T: Scalar> Lift for Var<T> {
         }
         let tape = self.tape_of(rhs);
         let (v, dx, dy) = op.rule(self.value, rhs.value);
-        let i = push(tape, Node { a: self.index, b: rhs.index, da: dx, db: dy });
+        let i = push(tape, Node { a: self.index, b: rhs.index, da: dx, db: dy }, v, || {
+            rec(OpCode::Binary(op), [self.index, rhs.index, 0], [self.value, rhs.value, T::zero()])
+        });
         Var { value: v, index: i, tape }
     }
     #[inline(always)]
     fn ternary(self, op: Ternary, b: Self, c: Self) -> Self {
+        let Ternary::MulAdd = op;
         if self.index == 0 && b.index == 0 && c.index == 0 {
             return Var::constant(op.value(self.value, b.value, c.value));
         }
-        let tape = self.tape_of(b).max(c.tape_of(self));
+        let tape = [self, b, c].iter().find(|v| v.index != 0).map_or(0, |v| v.tape);
+        for v in [self, b, c] {
+            assert!(v.index == 0 || v.tape == tape, "mul_add mixes Vars of tapes #{} and #{}", v.tape, tape);
+        }
         let (v, da, db, dc) = op.rule(self.value, b.value, c.value);
+        let consts = [self.value, b.value, c.value];
+        let args = [self.index, b.index, c.index];
         // Two parents per node: chain `(a, b)` into an intermediate slot, then add `c`.
         let ab = if self.index == 0 && b.index == 0 {
             0
         } else {
-            push(tape, Node { a: self.index, b: b.index, da, db })
+            let n = Node { a: self.index, b: b.index, da, db };
+            push(tape, n, T::zero(), || rec(OpCode::MulAddPart, args, consts))
         };
-        let i = push(tape, Node { a: ab, b: c.index, da: T::one(), db: dc });
+        let n = Node { a: ab, b: c.index, da: T::one(), db: dc };
+        let i = push(tape, n, v, || rec(OpCode::MulAdd, args, consts));
         Var { value: v, index: i, tape }
     }
     #[inline(always)]
+    fn step(self, op: Step) -> Self {
+        let v = op.value(self.value);
+        if self.index != 0 && is_instrumented::<T>(self.tape) {
+            // Recorded so that a replay recomputes it; its derivative is zero.
+            return self.unary_node(v, T::zero(), OpCode::Step(op), T::zero());
+        }
+        Var::constant(v)
+    }
+    #[inline(always)]
     fn add_const(self, c: T) -> Self {
+        let v = self.value + c;
+        if self.index != 0 && is_instrumented::<T>(self.tape) {
+            return self.unary_node(v, T::one(), OpCode::AddConst, c);
+        }
         // ∂(x + c)/∂x = 1, so the result can share x's slot: no entry needed.
-        Var { value: self.value + c, index: self.index, tape: self.tape }
+        Var { value: v, index: self.index, tape: self.tape }
     }
     #[inline(always)]
     fn mul_const(self, c: T) -> Self {
+        let v = self.value * c;
         if self.index == 0 {
-            return Var::constant(self.value * c);
+            return Var::constant(v);
         }
-        let i = push(self.tape, Node { a: self.index, b: 0, da: c, db: T::zero() });
-        Var { value: self.value * c, index: i, tape: self.tape }
+        self.unary_node(v, c, OpCode::MulConst, c)
     }
     #[inline(always)]
     fn div_const(self, c: T) -> Self {
+        let v = self.value / c;
         if self.index == 0 {
-            return Var::constant(self.value / c);
+            return Var::constant(v);
         }
-        let i = push(self.tape, Node { a: self.index, b: 0, da: c.recip(), db: T::zero() });
-        Var { value: self.value / c, index: i, tape: self.tape }
+        self.unary_node(v, c.recip(), OpCode::DivConst, c)
     }
 }
 
@@ -140,15 +185,32 @@ impl<T: Scalar> Default for Var<T> {
 }
 
 impl<T: Scalar> PartialEq for Var<T> {
-    /// Compares values only.
+    /// Compares values only (and is guarded on an instrumented tape).
     fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
+        self.guard(*other, GuardKind::Eq) == 1
     }
 }
 
 impl<T: Scalar> PartialOrd for Var<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        self.value.partial_cmp(&other.value)
+        match self.guard(*other, GuardKind::Cmp) {
+            -1 => Some(Ordering::Less),
+            0 => Some(Ordering::Equal),
+            1 => Some(Ordering::Greater),
+            _ => None,
+        }
+    }
+    fn lt(&self, other: &Self) -> bool {
+        self.guard(*other, GuardKind::Lt) == 1
+    }
+    fn le(&self, other: &Self) -> bool {
+        self.guard(*other, GuardKind::Le) == 1
+    }
+    fn gt(&self, other: &Self) -> bool {
+        self.guard(*other, GuardKind::Gt) == 1
+    }
+    fn ge(&self, other: &Self) -> bool {
+        self.guard(*other, GuardKind::Ge) == 1
     }
 }
 
@@ -162,8 +224,8 @@ impl<T: Scalar> fmt::Debug for Var<T> {
     }
 }
 
-/// Records a custom rule's outputs with a dense Jacobian computed by `jac(row_or_col)`.
-fn record_custom<T: Scalar>(x: &[Var<T>], y: Vec<T>, jac: Vec<T>, active: &[usize]) -> Vec<Var<T>> {
+/// Records a custom rule's outputs with their dense Jacobian block.
+fn record_custom<T: Scalar>(name: &str, x: &[Var<T>], y: Vec<T>, jac: Vec<T>, active: &[usize]) -> Vec<Var<T>> {
     if active.is_empty() {
         return y.into_iter().map(Var::constant).collect();
     }
@@ -172,11 +234,8 @@ fn record_custom<T: Scalar>(x: &[Var<T>], y: Vec<T>, jac: Vec<T>, active: &[usiz
         assert_eq!(x[i].tape, tape, "custom rule inputs mix tapes #{} and #{}", x[i].tape, tape);
     }
     let inputs = active.iter().map(|&i| x[i].index).collect();
-    let first = push_custom(tape, inputs, y.len(), jac);
-    y.into_iter()
-        .enumerate()
-        .map(|(j, v)| Var { value: v, index: first + j as u32, tape })
-        .collect()
+    let first = push_custom(tape, name, inputs, &y, jac);
+    y.into_iter().enumerate().map(|(j, v)| Var { value: v, index: first + j as u32, tape }).collect()
 }
 
 /// The dense Jacobian rows (outputs) × active columns, by whichever of vjp/jvp needs fewer calls.
@@ -219,7 +278,7 @@ impl<T: Real<f64>> Real<f64> for Var<T> {
         let y = T::apply_custom(rule, &re);
         let active: Vec<usize> = (0..x.len()).filter(|&i| x[i].index != 0).collect();
         let jac = dense_jacobian(y.len(), x.len(), &active, |w| rule.vjp(&re, w), |d| rule.jvp(&re, d));
-        record_custom(x, y, jac, &active)
+        record_custom(rule.name(), x, y, jac, &active)
     }
 }
 
@@ -231,6 +290,6 @@ impl<T: Real<f32>> Real<f32> for Var<T> {
         let y = T::apply_custom(rule, &re);
         let active: Vec<usize> = (0..x.len()).filter(|&i| x[i].index != 0).collect();
         let jac = dense_jacobian::<f64>(y.len(), x.len(), &active, |w| rule.vjp(&xv, w), |d| rule.jvp(&xv, d));
-        record_custom(x, y, jac.into_iter().map(T::lit).collect(), &active)
+        record_custom(rule.name(), x, y, jac.into_iter().map(T::lit).collect(), &active)
     }
 }
