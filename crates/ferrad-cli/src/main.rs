@@ -1,6 +1,8 @@
-//! `ferrad`: reproducible benchmarks of every AD mode (`ferrad bench`) and compiler tools.
+//! `ferrad`: reproducible benchmarks of every AD mode (`ferrad bench`) and compiler tools
+//! (`ferrad diff`).
 
 mod bench;
+mod diff;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,11 +41,14 @@ enum Command {
         #[arg(long)]
         no_progress: bool,
     },
+    /// Differentiate a function written in ferrad-ir text and print the derivative as IR or Rust.
+    Diff(diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Diff(args) => diff::run(&args),
         Command::Bench { problems, n, quick, json, plot, no_progress } => {
             let opts = bench::BenchOptions { problems, n, quick, json, plot, progress: !no_progress };
             match bench::run(&opts) {

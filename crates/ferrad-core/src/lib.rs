@@ -19,10 +19,14 @@
 //! ```
 
 pub mod api;
+pub mod checkpoint;
 pub mod custom;
+pub mod debug;
 pub mod error;
 pub mod forward;
 pub mod lift;
+pub mod math;
+pub mod mixed;
 pub mod real;
 pub mod reverse;
 pub mod rules;

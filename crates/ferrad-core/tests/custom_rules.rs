@@ -10,6 +10,10 @@
 //! forward mode, `hessian` (forward over forward for n ≤ 12, forward over reverse above) and `hvp`
 //! (forward over reverse) with each other and with central differences.
 
+// Jacobians and Hessians are compared entry by entry, `h[i][j]` against `h[j][i]`: index
+// loops say that more plainly than iterator chains.
+#![allow(clippy::needless_range_loop)]
+
 use ferrad_core::prelude::*;
 use ferrad_core::stdrules::{LinearSolve, LogSumExp, Lu, Softplus};
 use ferrad_core::{central_differences, gradient, gradient_forward, hessian, hvp};
@@ -51,27 +55,52 @@ fn fd_hessian(f: &impl ScalarFn, x: &[f64]) -> Vec<Vec<f64>> {
 fn check(name: &str, f: &impl ScalarFn, x: &[f64]) -> Vec<f64> {
     let (y, g) = gradient(f, x);
     let (yf, gf) = gradient_forward(f, x);
-    assert_eq!(y.to_bits(), yf.to_bits(), "{name}: value differs between modes");
-    assert!(y.is_finite() && g.iter().all(|v| v.is_finite()), "{name}: non-finite gradient {g:?}");
+    assert_eq!(
+        y.to_bits(),
+        yf.to_bits(),
+        "{name}: value differs between modes"
+    );
+    assert!(
+        y.is_finite() && g.iter().all(|v| v.is_finite()),
+        "{name}: non-finite gradient {g:?}"
+    );
     assert_close(&format!("{name}: forward vs reverse"), &gf, &g, 1e-12);
-    assert_close(&format!("{name}: reverse vs central differences"), &g, &central_differences(f, x), 1e-6);
+    assert_close(
+        &format!("{name}: reverse vs central differences"),
+        &g,
+        &central_differences(f, x),
+        1e-6,
+    );
 
     let (yh, gh, h) = hessian(f, x);
     assert_eq!(yh.to_bits(), y.to_bits(), "{name}: hessian value");
     assert_close(&format!("{name}: hessian's gradient"), &gh, &g, 1e-12);
     let fd = fd_hessian(f, x);
     for i in 0..x.len() {
-        assert_close(&format!("{name}: H row {i} vs central differences of ∇f"), &h[i], &fd[i], 1e-5);
+        assert_close(
+            &format!("{name}: H row {i} vs central differences of ∇f"),
+            &h[i],
+            &fd[i],
+            1e-5,
+        );
         for j in 0..x.len() {
-            assert!(rel(h[i][j], h[j][i]) <= 1e-12, "{name}: H not symmetric at ({i},{j})");
+            assert!(
+                rel(h[i][j], h[j][i]) <= 1e-12,
+                "{name}: H not symmetric at ({i},{j})"
+            );
         }
     }
     // hvp (Var<Dual>) along a fixed direction against H·v.
-    let v: Vec<f64> = (0..x.len()).map(|i| ((i as f64) * 0.7 + 0.3).cos()).collect();
+    let v: Vec<f64> = (0..x.len())
+        .map(|i| ((i as f64) * 0.7 + 0.3).cos())
+        .collect();
     let (yv, gv, hv) = hvp(f, x, &v);
     assert_eq!(yv.to_bits(), y.to_bits(), "{name}: hvp value");
     assert_close(&format!("{name}: hvp's gradient"), &gv, &g, 1e-12);
-    let h_v: Vec<f64> = h.iter().map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum()).collect();
+    let h_v: Vec<f64> = h
+        .iter()
+        .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
+        .collect();
     assert_close(&format!("{name}: hvp vs hessian·v"), &hv, &h_v, 1e-11);
     g
 }
@@ -136,8 +165,16 @@ fn lu_solves_and_transposed_solves() {
         for i in 0..n {
             let ax: f64 = (0..n).map(|j| a[i * n + j] * x[j]).sum();
             let aty: f64 = (0..n).map(|j| a[j * n + i] * y[j]).sum();
-            assert!((ax - b[i]).abs() < 1e-13, "n={n}: (A x)[{i}] = {ax} vs {}", b[i]);
-            assert!((aty - b[i]).abs() < 1e-13, "n={n}: (Aᵀ y)[{i}] = {aty} vs {}", b[i]);
+            assert!(
+                (ax - b[i]).abs() < 1e-13,
+                "n={n}: (A x)[{i}] = {ax} vs {}",
+                b[i]
+            );
+            assert!(
+                (aty - b[i]).abs() < 1e-13,
+                "n={n}: (Aᵀ y)[{i}] = {aty} vs {}",
+                b[i]
+            );
         }
     }
 }
@@ -158,7 +195,11 @@ fn linear_solve_primal_is_the_opaque_f64_routine() {
         assert_eq!(via_var[i].val().to_bits(), direct[i].to_bits());
     }
     // A custom rule costs one dense block on the tape, not the LU's operations.
-    assert_eq!(tape.stats().entries, ab.len() + n, "inputs + one leaf per output");
+    assert_eq!(
+        tape.stats().entries,
+        ab.len() + n,
+        "inputs + one leaf per output"
+    );
 }
 
 #[test]
@@ -183,11 +224,19 @@ fn linear_solve_jvp_and_vjp_match_finite_differences() {
         }
         // Columns by the rule's jvp in forward mode (Dual), rows by its vjp in reverse mode (Var).
         for c in 0..k {
-            let xs: Vec<Dual<f64>> =
-                ab.iter().enumerate().map(|(i, &v)| Dual::new(v, if i == c { 1.0 } else { 0.0 })).collect();
+            let xs: Vec<Dual<f64>> = ab
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| Dual::new(v, if i == c { 1.0 } else { 0.0 }))
+                .collect();
             let col = apply_rule(&rule, &xs);
             for r in 0..n {
-                assert!(rel(col[r].eps, fd[r][c]) < 1e-7, "n={n}: jvp J[{r}][{c}] = {} vs fd {}", col[r].eps, fd[r][c]);
+                assert!(
+                    rel(col[r].eps, fd[r][c]) < 1e-7,
+                    "n={n}: jvp J[{r}][{c}] = {} vs fd {}",
+                    col[r].eps,
+                    fd[r][c]
+                );
             }
         }
         let tape = Tape::<f64>::new();
@@ -211,7 +260,10 @@ fn linear_solve_jvp_and_vjp_are_transposes() {
     let wj = rule.vjp(&ab, &w);
     let lhs: f64 = w.iter().zip(&jv).map(|(a, b)| a * b).sum();
     let rhs: f64 = wj.iter().zip(&dx).map(|(a, b)| a * b).sum();
-    assert!(rel(lhs, rhs) < 1e-13, "wᵀ(J dx) = {lhs} but (wᵀJ) dx = {rhs}");
+    assert!(
+        rel(lhs, rhs) < 1e-13,
+        "wᵀ(J dx) = {lhs} but (wᵀJ) dx = {rhs}"
+    );
 }
 
 #[test]
@@ -239,7 +291,12 @@ fn rule_agrees_with_tracing_through_the_generic_lu() {
     assert!(rel(y1, y2) < 1e-14);
     assert_close("gradient: rule vs traced", &g1, &g2, 1e-12);
     for i in 0..ab.len() {
-        assert_close(&format!("hessian row {i}: rule vs traced"), &h1[i], &h2[i], 1e-10);
+        assert_close(
+            &format!("hessian row {i}: rule vs traced"),
+            &h1[i],
+            &h2[i],
+            1e-10,
+        );
     }
 }
 
@@ -274,7 +331,11 @@ struct SoftLoss;
 impl ScalarFn for SoftLoss {
     fn eval<T: Real>(&self, x: &[T]) -> T {
         let sp: T = x.iter().map(|&v| apply_rule(&Softplus, &[v])[0]).sum();
-        let scaled: Vec<T> = x.iter().zip(x.iter().skip(1).chain(x.iter().take(1))).map(|(&a, &b)| a + b * 0.5).collect();
+        let scaled: Vec<T> = x
+            .iter()
+            .zip(x.iter().skip(1).chain(x.iter().take(1)))
+            .map(|(&a, &b)| a + b * 0.5)
+            .collect();
         apply_rule(&LogSumExp, &scaled)[0] + sp * 0.25
     }
 }
@@ -290,12 +351,20 @@ fn rules_agree_with_naive_formulas_at_moderate_inputs() {
     let (_, _, h) = hessian(&Lse, &x);
     let (_, _, hn) = hessian(&NaiveLse, &x);
     for i in 0..x.len() {
-        assert_close(&format!("lse hessian row {i} vs naive"), &h[i], &hn[i], 1e-14);
+        assert_close(
+            &format!("lse hessian row {i} vs naive"),
+            &h[i],
+            &hn[i],
+            1e-14,
+        );
     }
     for v in [-3.0, -0.5, 0.0, 0.5, 3.0] {
         let (a, da) = ferrad_core::derivative(|x| apply_rule(&Softplus, &[x])[0], v);
         let (b, db) = ferrad_core::derivative(naive_softplus, v);
-        assert!(rel(a, b) < 1e-15 && rel(da, db) < 1e-15, "softplus at {v}: ({a}, {da}) vs naive ({b}, {db})");
+        assert!(
+            rel(a, b) < 1e-15 && rel(da, db) < 1e-15,
+            "softplus at {v}: ({a}, {da}) vs naive ({b}, {db})"
+        );
     }
     check("lse moderate", &Lse, &x);
     check("soft loss moderate", &SoftLoss, &x);
@@ -303,7 +372,12 @@ fn rules_agree_with_naive_formulas_at_moderate_inputs() {
 
 #[test]
 fn naive_logsumexp_overflows_where_the_rule_does_not() {
-    for x in [vec![1000.0, 999.0, -1000.0], vec![-1000.0, -1000.0], vec![710.0, 0.0], vec![-800.0, -801.0, -799.5]] {
+    for x in [
+        vec![1000.0, 999.0, -1000.0],
+        vec![-1000.0, -1000.0],
+        vec![710.0, 0.0],
+        vec![-800.0, -801.0, -799.5],
+    ] {
         let (yn, gn) = gradient(&NaiveLse, &x);
         assert!(
             !yn.is_finite() || gn.iter().any(|v| !v.is_finite()),
@@ -315,14 +389,27 @@ fn naive_logsumexp_overflows_where_the_rule_does_not() {
         let s: f64 = e.iter().sum();
         let (y, g) = gradient(&Lse, &x);
         assert!(rel(y, m + s.ln()) < 1e-15, "lse({x:?}) = {y}");
-        assert_close(&format!("lse gradient at {x:?}"), &g, &e.iter().map(|v| v / s).collect::<Vec<_>>(), 1e-15);
+        assert_close(
+            &format!("lse gradient at {x:?}"),
+            &g,
+            &e.iter().map(|v| v / s).collect::<Vec<_>>(),
+            1e-15,
+        );
         // Second order: H = diag(p) − p pᵀ, finite and symmetric.
         let (_, _, h) = hessian(&Lse, &x);
         for i in 0..x.len() {
             for j in 0..x.len() {
                 let p = |k: usize| e[k] / s;
-                let want = if i == j { p(i) - p(i) * p(i) } else { -p(i) * p(j) };
-                assert!((h[i][j] - want).abs() < 1e-15, "H[{i}][{j}] at {x:?}: {} vs {want}", h[i][j]);
+                let want = if i == j {
+                    p(i) - p(i) * p(i)
+                } else {
+                    -p(i) * p(j)
+                };
+                assert!(
+                    (h[i][j] - want).abs() < 1e-15,
+                    "H[{i}][{j}] at {x:?}: {} vs {want}",
+                    h[i][j]
+                );
             }
         }
     }
@@ -333,13 +420,24 @@ fn naive_softplus_overflows_where_the_rule_does_not() {
     // Value, first and second derivative at large |x|, in forward over forward.
     let sp = |x: Dual<Dual<f64>>| apply_rule(&Softplus, &[x])[0];
     let naive = |x: Dual<Dual<f64>>| naive_softplus(x);
-    for (x, y, d1, d2) in [(1000.0, 1000.0, 1.0, 0.0), (-1000.0, 0.0, 0.0, 0.0), (800.0, 800.0, 1.0, 0.0)] {
+    for (x, y, d1, d2) in [
+        (1000.0, 1000.0, 1.0, 0.0),
+        (-1000.0, 0.0, 0.0, 0.0),
+        (800.0, 800.0, 1.0, 0.0),
+    ] {
         let at = Dual::new(Dual::new(x, 1.0), Dual::new(1.0, 0.0));
         let r = sp(at);
-        assert_eq!((r.re.re, r.re.eps, r.eps.eps), (y, d1, d2), "softplus at {x}");
+        assert_eq!(
+            (r.re.re, r.re.eps, r.eps.eps),
+            (y, d1, d2),
+            "softplus at {x}"
+        );
         let n = naive(at);
         assert!(
-            [n.re.re, n.re.eps, n.eps.eps].iter().any(|v| !v.is_finite()) || x < 0.0,
+            [n.re.re, n.re.eps, n.eps.eps]
+                .iter()
+                .any(|v| !v.is_finite())
+                || x < 0.0,
             "naive softplus was expected to overflow at {x}: {n:?}"
         );
     }
@@ -348,21 +446,29 @@ fn naive_softplus_overflows_where_the_rule_does_not() {
     let (yn, gn) = ferrad_core::reverse::gradient_with(|x| naive_softplus(x[0]), &[1000.0]);
     assert_eq!(yn, f64::INFINITY);
     assert!(gn[0].is_nan());
-    let (y, g) = ferrad_core::reverse::gradient_with(|x| apply_rule(&Softplus, &x[..1])[0], &[1000.0]);
+    let (y, g) =
+        ferrad_core::reverse::gradient_with(|x| apply_rule(&Softplus, &x[..1])[0], &[1000.0]);
     assert_eq!((y, g[0]), (1000.0, 1.0));
     // A loss mixing both rules at extreme inputs: finite in every mode, consistent across modes.
     let x = [1000.0, -1000.0, 999.0, 3.0];
     let g = check("soft loss extreme", &SoftLoss, &x);
     assert!(g.iter().all(|v| v.is_finite()));
     let (yn, gn) = gradient(&NaiveSoftLoss, &x);
-    assert!(!yn.is_finite() || gn.iter().any(|v| !v.is_finite()), "naive soft loss: {yn} {gn:?}");
+    assert!(
+        !yn.is_finite() || gn.iter().any(|v| !v.is_finite()),
+        "naive soft loss: {yn} {gn:?}"
+    );
 }
 
 struct NaiveSoftLoss;
 impl ScalarFn for NaiveSoftLoss {
     fn eval<T: Real>(&self, x: &[T]) -> T {
         let sp: T = x.iter().map(|&v| naive_softplus(v)).sum();
-        let scaled: Vec<T> = x.iter().zip(x.iter().skip(1).chain(x.iter().take(1))).map(|(&a, &b)| a + b * 0.5).collect();
+        let scaled: Vec<T> = x
+            .iter()
+            .zip(x.iter().skip(1).chain(x.iter().take(1)))
+            .map(|(&a, &b)| a + b * 0.5)
+            .collect();
         naive_logsumexp(&scaled) + sp * 0.25
     }
 }

@@ -29,8 +29,10 @@ impl Tool {
     pub fn handle_line(&mut self, line: &str) -> String {
         match serde_json::from_str::<Value>(line) {
             Ok(msg) => self.handle(&msg).to_string(),
-            Err(e) => json!({"id": null, "success": false, "error": format!("message is not JSON: {e}")})
-                .to_string(),
+            Err(e) => {
+                json!({"id": null, "success": false, "error": format!("message is not JSON: {e}")})
+                    .to_string()
+            }
         }
     }
 
@@ -73,7 +75,9 @@ impl Tool {
             return json!({"id": id, "success": false, "error": format!("module {module:?} is not defined")});
         }
         let input = msg.get("input").unwrap_or(&Value::Null);
-        let result = catch_unwind(AssertUnwindSafe(|| evals::evaluate(module, function, input)));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            evals::evaluate(module, function, input)
+        }));
         match result {
             Ok(Ok(done)) => json!({
                 "id": id,

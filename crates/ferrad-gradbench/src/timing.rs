@@ -41,7 +41,9 @@ impl Runs {
     pub fn from_input(input: &Value) -> Result<Runs, String> {
         let min_runs = match input.get("min_runs") {
             None | Some(Value::Null) => 1,
-            Some(v) => v.as_u64().ok_or_else(|| format!("min_runs must be a non-negative integer, got {v}"))?,
+            Some(v) => v
+                .as_u64()
+                .ok_or_else(|| format!("min_runs must be a non-negative integer, got {v}"))?,
         };
         let min_seconds = match input.get("min_seconds") {
             None | Some(Value::Null) => 0.0,
@@ -50,7 +52,10 @@ impl Runs {
                 .filter(|s| s.is_finite())
                 .ok_or_else(|| format!("min_seconds must be a number, got {v}"))?,
         };
-        Ok(Runs { min_runs: min_runs.max(1), min_seconds })
+        Ok(Runs {
+            min_runs: min_runs.max(1),
+            min_seconds,
+        })
     }
 }
 
@@ -63,14 +68,24 @@ pub struct Prepare {
 impl Prepare {
     /// Starts timing input conversion.
     pub fn start() -> Self {
-        Prepare { start: Instant::now() }
+        Prepare {
+            start: Instant::now(),
+        }
     }
 
     /// Runs `f` per `runs`, timing each run; returns the last output and the timings
     /// (`prepare` first). `to_json` is applied once, outside the timed region.
-    pub fn run<O>(self, runs: Runs, mut f: impl FnMut() -> O, to_json: impl FnOnce(O) -> Value) -> Evaluated {
+    pub fn run<O>(
+        self,
+        runs: Runs,
+        mut f: impl FnMut() -> O,
+        to_json: impl FnOnce(O) -> Value,
+    ) -> Evaluated {
         let prepare = self.start.elapsed().as_nanos();
-        let mut timings = vec![Timing { name: "prepare", nanoseconds: prepare }];
+        let mut timings = vec![Timing {
+            name: "prepare",
+            nanoseconds: prepare,
+        }];
         let mut total = 0.0;
         let mut count = 0u64;
         let mut out;
@@ -78,14 +93,20 @@ impl Prepare {
             let t = Instant::now();
             out = f();
             let ns = t.elapsed().as_nanos();
-            timings.push(Timing { name: "evaluate", nanoseconds: ns });
+            timings.push(Timing {
+                name: "evaluate",
+                nanoseconds: ns,
+            });
             total += ns as f64 * 1e-9;
             count += 1;
             if count >= runs.min_runs && total >= runs.min_seconds {
                 break;
             }
         }
-        Evaluated { output: to_json(out), timings }
+        Evaluated {
+            output: to_json(out),
+            timings,
+        }
     }
 }
 

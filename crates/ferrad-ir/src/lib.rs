@@ -1,14 +1,249 @@
-//! ferrad-ir: ferrad's AD compiler.
-#![allow(missing_docs)]
+//! ferrad-ir: ferrad's AD compiler — an SSA IR with structured loops, activity analysis,
+//! JVP/VJP transforms, an optimizer, an interpreter and a Rust emitter.
+//!
+//! Derivatives here are produced by *transforming a program* (like Enzyme) rather than by
+//! recording operations at run time. The pieces, one concept per module:
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`ir`], [`entities`] | the IR: values, instructions and blocks in arenas, structured `for`/`if` |
+//! | [`builder`] | the one way instructions are created |
+//! | [`print`], [`parse`] | the stable text form and its parser (errors with line and column) |
+//! | [`verify`] | types, scoping, region arities; run after every pass in debug builds |
+//! | [`interp`] | the reference semantics |
+//! | [`trace`] | the tracer: `Real`-generic Rust code → IR, and the rule table on IR values |
+//! | [`activity`] | which values can carry derivatives |
+//! | [`transform`] | `jvp` (batched forward), `vjp` (reverse, loops with cache/recompute), inlining |
+//! | [`opt`] | fold, simplify, CSE, forward stores, LICM, loop fusion, DCE |
+//! | [`emit`] | IR → Rust source |
+//!
+//! ```
+//! use ferrad_ir::{DiffOptions, EmitKind, Mode, diff_text};
+//! let src = "
+//! fn @sumsq(%0: &[f64]) -> (f64) {
+//!   %1: i64 = len %0
+//!   %2: i64 = const 0
+//!   %3: f64 = const 0.0
+//!   %4: f64 = for %5 = %2 to %1 carry(%6 = %3) {
+//!     %7: f64 = load %0[%5]
+//!     %8: f64 = mul %7, %7
+//!     %9: f64 = add %6, %8
+//!     yield %9
+//!   }
+//!   return %4
+//! }";
+//! let opts = DiffOptions { mode: Mode::Reverse, emit: EmitKind::Rust, ..DiffOptions::default() };
+//! let rust = diff_text(src, &opts).unwrap();
+//! assert!(rust.contains("fn sumsq_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64"));
+//! assert!(rust.contains("p1[i"), "{rust}"); // the gradient is accumulated in the loop
+//! assert!(!rust.contains("vec!"), "{rust}"); // no tape
+//! ```
 
+use std::fmt;
+
+pub mod activity;
 pub mod builder;
+pub mod emit;
 pub mod entities;
 pub mod interp;
 pub mod ir;
+pub mod opt;
 pub mod parse;
 pub mod print;
+pub mod rewrite;
 pub mod trace;
+pub mod transform;
 pub mod verify;
+
+pub use builder::FunctionBuilder;
+pub use ir::{Function, Module, Type};
+pub use parse::ParseError;
+pub use transform::TransformError;
+pub use transform::vjp::CachePolicy;
+
+/// Everything that can go wrong between IR text and a derivative.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Error {
+    /// The text is not valid IR.
+    Parse(ParseError),
+    /// The IR is malformed.
+    Verify(verify::VerifyError),
+    /// The transform does not apply.
+    Transform(TransformError),
+    /// Running the IR failed.
+    Interp(interp::InterpError),
+    /// A bad option (unknown function name, zero width…).
+    Usage(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Parse(e) => write!(f, "parse error at {e}"),
+            Error::Verify(e) => write!(f, "invalid IR: {e}"),
+            Error::Transform(e) => write!(f, "cannot differentiate: {e}"),
+            Error::Interp(e) => write!(f, "{e}"),
+            Error::Usage(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Self {
+        Error::Parse(e)
+    }
+}
+impl From<verify::VerifyError> for Error {
+    fn from(e: verify::VerifyError) -> Self {
+        Error::Verify(e)
+    }
+}
+impl From<TransformError> for Error {
+    fn from(e: TransformError) -> Self {
+        Error::Transform(e)
+    }
+}
+impl From<interp::InterpError> for Error {
+    fn from(e: interp::InterpError) -> Self {
+        Error::Interp(e)
+    }
+}
+
+/// The AD mode of [`diff_text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Forward mode (JVP) with `width` tangents.
+    Forward,
+    /// Reverse mode (VJP).
+    #[default]
+    Reverse,
+    /// Forward over reverse: JVP of the VJP (Hessian-vector products).
+    ForwardOverReverse,
+}
+
+/// What [`diff_text`] prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum EmitKind {
+    /// The derivative's IR text.
+    #[default]
+    Ir,
+    /// Rust source.
+    Rust,
+}
+
+/// Options of [`diff_text`] (the CLI's `ferrad diff` flags).
+#[derive(Clone, Debug)]
+pub struct DiffOptions {
+    /// `--mode forward|reverse|hvp`.
+    pub mode: Mode,
+    /// `--width W` (forward mode tangents per pass).
+    pub width: usize,
+    /// `--emit ir|rust`.
+    pub emit: EmitKind,
+    /// `--stats`: prepend op counts before and after optimization as `//` comments.
+    pub stats: bool,
+    /// Run the optimizer (default true).
+    pub optimize: bool,
+    /// Loop cache policy of reverse mode.
+    pub policy: CachePolicy,
+    /// The function to differentiate; default: the first one no other function calls.
+    pub function: Option<String>,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        DiffOptions {
+            mode: Mode::Reverse,
+            width: 1,
+            emit: EmitKind::Ir,
+            stats: false,
+            optimize: true,
+            policy: CachePolicy::Recompute,
+            function: None,
+        }
+    }
+}
+
+/// The outcome of [`differentiate`]: the derivative and op counts.
+#[derive(Clone, Debug)]
+pub struct Derivative {
+    /// The derivative function.
+    pub func: Function,
+    /// Op counts of the unoptimized derivative and after each pass.
+    pub stats: opt::OptStats,
+}
+
+/// Differentiates function `id` of `m` (calls inlined) in `mode`, then optimizes if asked.
+pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<Derivative, Error> {
+    verify::verify_module(m)?;
+    let f = transform::inline::inline_calls(m, id)?;
+    let jopts = transform::jvp::JvpOptions { width: opts.width, active: None };
+    let vopts = transform::vjp::VjpOptions { active: None, policy: opts.policy };
+    let d = match opts.mode {
+        Mode::Forward => transform::jvp::jvp(&f, &jopts)?,
+        Mode::Reverse => transform::vjp::vjp(&f, &vopts)?,
+        Mode::ForwardOverReverse => {
+            let g = transform::vjp::vjp(&f, &vopts)?;
+            let g = if opts.optimize { opt::optimize(&g, &opt::OptOptions::default()).0 } else { g };
+            transform::jvp::jvp(&g, &jopts)?
+        }
+    };
+    if opts.optimize {
+        let (func, stats) = opt::optimize(&d, &opt::OptOptions::default());
+        Ok(Derivative { func, stats })
+    } else {
+        let n = d.inst_count();
+        Ok(Derivative { func: d, stats: opt::OptStats { before: n, after: n, passes: vec![] } })
+    }
+}
+
+/// Parses IR text, differentiates one function and prints the result as IR or Rust: the
+/// library side of `ferrad diff FILE.ir --mode forward|reverse [--width W] [--emit ir|rust] [--stats]`.
+pub fn diff_text(src: &str, opts: &DiffOptions) -> Result<String, Error> {
+    if opts.width == 0 {
+        return Err(Error::Usage("--width must be at least 1".into()));
+    }
+    let m = parse::parse_module(src)?;
+    let id = match &opts.function {
+        Some(name) => m.find(name).ok_or_else(|| {
+            let names: Vec<String> = m.funcs.iter().map(|f| format!("@{}", f.name)).collect();
+            Error::Usage(format!("no function `@{name}` in the input; it defines {}", names.join(", ")))
+        })?,
+        None => root(&m),
+    };
+    let d = differentiate(&m, id, opts)?;
+    let mut out = String::new();
+    if opts.stats {
+        out.push_str(&format!(
+            "// ops: {} in @{}, {} in the derivative before optimization, {} after\n",
+            m.func(id).inst_count(),
+            m.func(id).name,
+            d.stats.before,
+            d.stats.after
+        ));
+        let counts: Vec<String> = d.func.op_counts().into_iter().map(|(k, v)| format!("{k} {v}")).collect();
+        out.push_str(&format!("// after: {}\n", counts.join(", ")));
+    }
+    match opts.emit {
+        EmitKind::Ir => out.push_str(&print::print_function(&d.func)),
+        EmitKind::Rust => out.push_str(&emit::emit_rust(&d.func, &emit::EmitOptions { param_names: None, public: true })),
+    }
+    Ok(out)
+}
+
+fn root(m: &Module) -> ir::FuncId {
+    let mut called = std::collections::HashSet::new();
+    for f in &m.funcs {
+        f.walk(&mut |i| {
+            if let ir::Op::Call(c) = f.inst(i).op {
+                called.insert(c);
+            }
+        });
+    }
+    (0..m.funcs.len() as u32).map(ir::FuncId).find(|id| !called.contains(id)).unwrap_or(ir::FuncId(0))
+}
 
 #[cfg(test)]
 mod tests;

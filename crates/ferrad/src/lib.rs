@@ -37,3 +37,8 @@ pub use ferrad_core::{custom, forward, lift, reverse, rules};
 pub mod prelude {
     pub use ferrad_core::prelude::*;
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

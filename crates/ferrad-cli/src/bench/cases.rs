@@ -115,11 +115,20 @@ fn case_f() -> Case {
         mode("finite-diff", ModeKind::Approximate, move || {
             (f_loss(&F_P), ferrad::central_differences(&ProblemF, &F_P))
         }),
+        {
+            let tape = std::cell::RefCell::new(
+                ferrad::reverse::RecordedTape::record(&ProblemF, &F_P).expect("F has no custom rules"),
+            );
+            mode("reverse-recorded", ModeKind::Exact, move || {
+                tape.borrow_mut().gradient(&F_P).expect("F has no branches")
+            })
+        },
     ];
     modes[2].note = "10 passes".into();
     modes[3].note = format!("{} pass(es) of width {}", 10usize.div_ceil(forward::pick_chunk(10)), forward::pick_chunk(10));
     modes[4].note = tape_note(&ProblemF, &p);
     modes[5].note = "20 evaluations".into();
+    modes[6].note = "replay of a tape recorded once (recording not timed)".into();
     Case {
         name: "F".into(),
         modes,
@@ -183,6 +192,17 @@ fn case_r(n: usize) -> Case {
             (v, g)
         });
         m.note = tape_note(&ProblemR, &x);
+        modes.push(m);
+    }
+    {
+        let x = x.clone();
+        let tape = std::cell::RefCell::new(
+            ferrad::reverse::RecordedTape::record(&ProblemR, &x).expect("R has no custom rules"),
+        );
+        let mut m = mode("reverse-recorded", ModeKind::Exact, move || {
+            tape.borrow_mut().gradient(&x).expect("R has no branches")
+        });
+        m.note = "replay of a tape recorded once (recording not timed)".into();
         modes.push(m);
     }
     {

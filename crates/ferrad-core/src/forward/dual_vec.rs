@@ -87,8 +87,8 @@ impl<T: Scalar, const N: usize> Lift for DualVec<T, N> {
     fn ternary(self, op: Ternary, b: Self, c: Self) -> Self {
         let (v, da, db, dc) = op.rule(self.re, b.re, c.re);
         let mut eps = self.eps;
-        for i in 0..N {
-            eps[i] = da * eps[i] + db * b.eps[i] + dc * c.eps[i];
+        for ((e, bi), ci) in eps.iter_mut().zip(b.eps).zip(c.eps) {
+            *e = da * *e + db * bi + dc * ci;
         }
         DualVec { re: v, eps }
     }

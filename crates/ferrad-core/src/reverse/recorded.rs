@@ -45,8 +45,54 @@ pub struct RecordedTape {
     nodes: Vec<Node<f64>>,
     ops: Vec<OpRec<f64>>,
     guards: Vec<Guard<f64>>,
+    /// `ops` with operand kinds resolved, what replay executes.
+    program: Vec<Instr>,
     values: Vec<f64>,
     adj: Vec<f64>,
+}
+
+/// One replay instruction; the result goes to the slot of the instruction's position.
+#[derive(Clone, Copy, Debug)]
+enum Instr {
+    Input(u32),
+    Unary(Unary, u32),
+    Binary(Binary, u32, u32),
+    BinaryConstLhs(Binary, f64, u32),
+    BinaryConstRhs(Binary, u32, f64),
+    /// `Binary::Add` of two slots: partials are the constant 1 already on the tape.
+    Add(u32, u32),
+    AddConst(u32, f64),
+    MulConst(u32, f64),
+    DivConst(u32, f64),
+    Step(Step, u32),
+    MulAddPart,
+    MulAdd,
+}
+
+fn compile(ops: &[OpRec<f64>]) -> Vec<Instr> {
+    ops.iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let [a, b, _] = op.args;
+            match op.code {
+                OpCode::Input => Instr::Input(i.saturating_sub(1) as u32),
+                OpCode::Unary(u) => Instr::Unary(u, a),
+                OpCode::Binary(Binary::Add) if a != 0 && b != 0 => Instr::Add(a, b),
+                OpCode::Binary(bin) => match (a, b) {
+                    (0, _) => Instr::BinaryConstLhs(bin, op.consts[0], b),
+                    (_, 0) => Instr::BinaryConstRhs(bin, a, op.consts[1]),
+                    _ => Instr::Binary(bin, a, b),
+                },
+                OpCode::AddConst => Instr::AddConst(a, op.consts[1]),
+                OpCode::MulConst => Instr::MulConst(a, op.consts[1]),
+                OpCode::DivConst => Instr::DivConst(a, op.consts[1]),
+                OpCode::Step(s) => Instr::Step(s, a),
+                OpCode::MulAddPart => Instr::MulAddPart,
+                OpCode::MulAdd => Instr::MulAdd,
+                OpCode::CustomOut => unreachable!("custom rules are rejected when recording"),
+            }
+        })
+        .collect()
 }
 
 impl RecordedTape {
@@ -82,6 +128,7 @@ impl RecordedTape {
             outputs: ys.iter().map(|y| y.index()).collect(),
             output_consts: ys.iter().map(|y| y.val()).collect(),
             nodes,
+            program: compile(&inst.ops),
             ops: inst.ops,
             guards: inst.guards,
             values: vec![0.0; len],
@@ -124,27 +171,44 @@ impl RecordedTape {
             return Err(Error::Shape { what: "recorded tape input".into(), expected: self.n_inputs, got: x.len() });
         }
         let (values, nodes) = (&mut self.values, &mut self.nodes);
-        for i in 1..nodes.len() {
-            let op = self.ops[i];
-            let arg = |k: usize| {
-                let s = op.args[k] as usize;
-                if s == 0 { op.consts[k] } else { values[s] }
-            };
-            let v = match op.code {
-                OpCode::Input => x[i - 1],
-                OpCode::Unary(u) => {
-                    let (v, d) = u.rule(arg(0));
+        for (i, ins) in self.program.iter().enumerate().skip(1) {
+            // Each arm is one primitive of the rule table with its operand kinds resolved when
+            // the program was built, so the loop does no per-operand constness test.
+            values[i] = match *ins {
+                Instr::Input(k) => x[k as usize],
+                Instr::Unary(u, a) => {
+                    let (v, d) = u.rule(values[a as usize]);
                     nodes[i].da = d;
                     v
                 }
-                OpCode::Binary(b) => {
-                    let (v, dx, dy) = b.rule(arg(0), arg(1));
+                Instr::Binary(b, l, r) => {
+                    let (v, dx, dy) = b.rule(values[l as usize], values[r as usize]);
                     nodes[i].da = dx;
                     nodes[i].db = dy;
                     v
                 }
-                OpCode::MulAddPart => 0.0,
-                OpCode::MulAdd => {
+                Instr::BinaryConstLhs(b, c, r) => {
+                    let (v, _, dy) = b.rule(c, values[r as usize]);
+                    nodes[i].db = dy;
+                    v
+                }
+                Instr::BinaryConstRhs(b, l, c) => {
+                    let (v, dx, _) = b.rule(values[l as usize], c);
+                    nodes[i].da = dx;
+                    v
+                }
+                Instr::Add(l, r) => values[l as usize] + values[r as usize],
+                Instr::AddConst(a, c) => values[a as usize] + c,
+                Instr::MulConst(a, c) => values[a as usize] * c,
+                Instr::DivConst(a, c) => values[a as usize] / c,
+                Instr::Step(st, a) => st.value(values[a as usize]),
+                Instr::MulAddPart => 0.0,
+                Instr::MulAdd => {
+                    let op = self.ops[i];
+                    let arg = |k: usize| {
+                        let s = op.args[k] as usize;
+                        if s == 0 { op.consts[k] } else { values[s] }
+                    };
                     let (v, da, db, dc) = Ternary::MulAdd.rule(arg(0), arg(1), arg(2));
                     if nodes[i].a != 0 {
                         nodes[i - 1].da = da;
@@ -153,13 +217,7 @@ impl RecordedTape {
                     nodes[i].db = dc;
                     v
                 }
-                OpCode::AddConst => arg(0) + op.consts[1],
-                OpCode::MulConst => arg(0) * op.consts[1],
-                OpCode::DivConst => arg(0) / op.consts[1],
-                OpCode::Step(s) => s.value(arg(0)),
-                OpCode::CustomOut => unreachable!("rejected when recording"),
             };
-            values[i] = v;
         }
         for (k, g) in self.guards.iter().enumerate() {
             let a = if g.lhs == 0 { g.consts[0] } else { values[g.lhs as usize] };
@@ -411,6 +469,7 @@ impl RecordedTape {
             outputs,
             output_consts,
             nodes,
+            program: compile(&ops),
             ops,
             guards,
             values: vec![0.0; n_nodes],

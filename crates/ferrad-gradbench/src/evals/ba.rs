@@ -1,10 +1,236 @@
-//! `ba`: not implemented yet; every function answers `success: false`.
+//! `ba`: bundle adjustment (ADBench). `objective` gives the reprojection errors and the Zach
+//! weight errors; `jacobian` their sparse Jacobian in the reference tool's CSR-like layout, of
+//! which the protocol transmits the first 30 entries and the last.
+//!
+//! Mode: forward, block by block. Each observation's 2 reprojection errors depend on 15 inputs
+//! (11 camera parameters, 3 point coordinates, 1 weight), so one pass of
+//! [`DualVec<f64, 15>`] per observation gives its dense `2 × 15` block with no tape; the weight
+//! error `1 − w²` depends on one input and takes one [`Dual`] pass. The sparsity pattern is known
+//! from the structure, so no sparsity detection is needed.
+//!
+//! The input describes one camera, point, weight and feature that are replicated (`n` cameras,
+//! `m` points, `p` observations), as the reference tool does; every block is still computed.
 
-use serde_json::Value;
+use ferrad::prelude::*;
+use serde::Deserialize;
+use serde_json::{Value, json};
 
-use crate::timing::Evaluated;
+use crate::timing::{Evaluated, Prepare, Runs, parse};
 
-/// `ba.evaluate`: not implemented yet.
-pub fn evaluate(function: &str, _input: &Value) -> Result<Evaluated, String> {
-    Err(format!("ba.{function}: not implemented yet in ferrad-gradbench"))
+const NCAM: usize = 11;
+
+#[derive(Deserialize)]
+struct Input {
+    n: usize,
+    m: usize,
+    p: usize,
+    cam: Vec<f64>,
+    x: Vec<f64>,
+    w: f64,
+    feat: Vec<f64>,
+}
+
+/// A replicated bundle-adjustment problem.
+#[derive(Clone, Debug)]
+pub struct Ba {
+    /// Cameras.
+    pub n: usize,
+    /// Points.
+    pub m: usize,
+    /// Observations.
+    pub p: usize,
+    /// `11·n` camera parameters `[r(3) C(3) f u0 v0 k1 k2]`.
+    pub cams: Vec<f64>,
+    /// `3·m` point coordinates.
+    pub x: Vec<f64>,
+    /// `p` weights.
+    pub w: Vec<f64>,
+    /// `2·p` (camera, point) indices.
+    pub obs: Vec<usize>,
+    /// `2·p` measured features.
+    pub feats: Vec<f64>,
+}
+
+fn cross<T: Real>(a: &[T], b: &[T]) -> [T; 3] {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+fn rodrigues_rotate_point<T: Real>(rot: &[T], pt: &[T]) -> [T; 3] {
+    let sqtheta = rot[0] * rot[0] + rot[1] * rot[1] + rot[2] * rot[2];
+    if sqtheta.value() != 0.0 {
+        let theta = sqtheta.sqrt();
+        let (costheta, sintheta) = (theta.cos(), theta.sin());
+        let inv = T::cst(1.0) / theta;
+        let w = [rot[0] * inv, rot[1] * inv, rot[2] * inv];
+        let wxp = cross(&w, pt);
+        let tmp = (w[0] * pt[0] + w[1] * pt[1] + w[2] * pt[2]) * (-costheta + 1.0);
+        core::array::from_fn(|i| pt[i] * costheta + wxp[i] * sintheta + w[i] * tmp)
+    } else {
+        let rxp = cross(rot, pt);
+        core::array::from_fn(|i| pt[i] + rxp[i])
+    }
+}
+
+/// The weighted reprojection error of point `x` seen by camera `cam` with weight `w`.
+pub fn reproj_err<T: Real>(cam: &[T], x: &[T], w: T, feat: &[f64]) -> [T; 2] {
+    let xo = [x[0] - cam[3], x[1] - cam[4], x[2] - cam[5]];
+    let xcam = rodrigues_rotate_point(&cam[0..3], &xo);
+    let mut proj = [xcam[0] / xcam[2], xcam[1] / xcam[2]];
+    let rsq = proj[0] * proj[0] + proj[1] * proj[1];
+    let factor = cam[9] * rsq + cam[10] * rsq * rsq + 1.0;
+    proj[0] *= factor;
+    proj[1] *= factor;
+    let proj = [proj[0] * cam[6] + cam[7], proj[1] * cam[6] + cam[8]];
+    [w * (proj[0] - feat[0]), w * (proj[1] - feat[1])]
+}
+
+/// The Zach weight error `1 − w²`.
+pub fn w_err<T: Real>(w: T) -> T {
+    -(w * w) + 1.0
+}
+
+/// The Jacobian in the reference layout: `rows` is the CSR row pointer (`3p + 1` entries),
+/// `cols` and `vals` the column and value of each nonzero, row by row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SparseJacobian {
+    /// Row pointer.
+    pub rows: Vec<usize>,
+    /// Column of each nonzero.
+    pub cols: Vec<usize>,
+    /// Value of each nonzero.
+    pub vals: Vec<f64>,
+}
+
+impl Ba {
+    fn from_input(inp: &Input) -> Result<Ba, String> {
+        let bad = |what: String| Err(format!("ba: malformed input: {what}"));
+        if inp.cam.len() != NCAM || inp.x.len() != 3 || inp.feat.len() != 2 {
+            return bad(format!(
+                "cam, x, feat must have 11, 3, 2 entries (got {}, {}, {})",
+                inp.cam.len(),
+                inp.x.len(),
+                inp.feat.len()
+            ));
+        }
+        if inp.n == 0 || inp.m == 0 || inp.p == 0 {
+            return bad(format!(
+                "n, m, p must be positive (got {}, {}, {})",
+                inp.n, inp.m, inp.p
+            ));
+        }
+        let (n, m, p) = (inp.n, inp.m, inp.p);
+        Ok(Ba {
+            n,
+            m,
+            p,
+            cams: inp.cam.repeat(n),
+            x: inp.x.repeat(m),
+            w: vec![inp.w; p],
+            obs: (0..p).flat_map(|i| [i % n, i % m]).collect(),
+            feats: inp.feat.repeat(p),
+        })
+    }
+
+    /// The reprojection errors (`2p`) and weight errors (`p`).
+    pub fn objective(&self) -> (Vec<f64>, Vec<f64>) {
+        let mut reproj = Vec::with_capacity(2 * self.p);
+        for i in 0..self.p {
+            let (c, pt) = (self.obs[2 * i], self.obs[2 * i + 1]);
+            let e = reproj_err(
+                &self.cams[c * NCAM..(c + 1) * NCAM],
+                &self.x[pt * 3..pt * 3 + 3],
+                self.w[i],
+                &self.feats[2 * i..2 * i + 2],
+            );
+            reproj.extend_from_slice(&e);
+        }
+        let werr = self.w.iter().map(|&w| w_err(w)).collect();
+        (reproj, werr)
+    }
+
+    /// The sparse Jacobian, by forward mode block by block.
+    pub fn jacobian(&self) -> SparseJacobian {
+        let (n, m, p) = (self.n, self.m, self.p);
+        let nnz = (NCAM + 3 + 1) * 2 * p + p;
+        let mut jac = SparseJacobian {
+            rows: Vec::with_capacity(3 * p + 1),
+            cols: Vec::with_capacity(nnz),
+            vals: Vec::with_capacity(nnz),
+        };
+        jac.rows.push(0);
+        let mut cam = [DualVec::<f64, 15>::constant(0.0); NCAM];
+        let mut x = [DualVec::<f64, 15>::constant(0.0); 3];
+        for i in 0..p {
+            let (c, pt) = (self.obs[2 * i], self.obs[2 * i + 1]);
+            for (j, v) in cam.iter_mut().enumerate() {
+                *v = DualVec::variable(self.cams[c * NCAM + j], j);
+            }
+            for (j, v) in x.iter_mut().enumerate() {
+                *v = DualVec::variable(self.x[pt * 3 + j], NCAM + j);
+            }
+            let w = DualVec::variable(self.w[i], NCAM + 3);
+            let e = reproj_err(&cam, &x, w, &self.feats[2 * i..2 * i + 2]);
+            for row in &e {
+                let last = *jac.rows.last().expect("rows starts with 0");
+                jac.rows.push(last + 15);
+                for j in 0..NCAM {
+                    jac.cols.push(NCAM * c + j);
+                    jac.vals.push(row.eps[j]);
+                }
+                for j in 0..3 {
+                    jac.cols.push(NCAM * n + 3 * pt + j);
+                    jac.vals.push(row.eps[NCAM + j]);
+                }
+                jac.cols.push(NCAM * n + 3 * m + i);
+                jac.vals.push(row.eps[NCAM + 3]);
+            }
+        }
+        for i in 0..p {
+            let (_, dw) = ferrad::derivative(w_err, self.w[i]);
+            let last = *jac.rows.last().expect("rows starts with 0");
+            jac.rows.push(last + 1);
+            jac.cols.push(NCAM * n + 3 * m + i);
+            jac.vals.push(dw);
+        }
+        jac
+    }
+}
+
+fn excerpt<X: Copy>(v: &[X]) -> Vec<X> {
+    let k = 2 * (NCAM + 4);
+    let mut out: Vec<X> = v[..k.min(v.len())].to_vec();
+    if let Some(&last) = v.last() {
+        out.push(last);
+    }
+    out
+}
+
+/// `ba.evaluate`: `objective` or `jacobian`.
+pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
+    let prep = Prepare::start();
+    let inp: Input = parse("ba", input)?;
+    let runs = Runs::from_input(input)?;
+    let ba = Ba::from_input(&inp)?;
+    match function {
+        "objective" => Ok(prep.run(
+            runs,
+            || ba.objective(),
+            |(reproj, werr)| {
+                json!({
+                    "reproj_error": {"elements": &reproj[..2], "repeated": reproj.len() / 2},
+                    "w_err": {"element": werr[0], "repeated": werr.len()},
+                })
+            },
+        )),
+        "jacobian" => Ok(prep.run(
+            runs,
+            || ba.jacobian(),
+            |j| json!({"rows": excerpt(&j.rows), "cols": excerpt(&j.cols), "vals": excerpt(&j.vals)}),
+        )),
+        _ => Err(super::unknown_function("ba", function, &["objective", "jacobian"])),
+    }
 }

@@ -54,14 +54,22 @@ pub struct Gmm {
 }
 
 /// Flattens `rows` (expected `count` rows of `width`) into one vector.
-pub(crate) fn flatten(name: &str, rows: &[Vec<f64>], count: usize, width: usize) -> Result<Vec<f64>, String> {
+pub(crate) fn flatten(
+    name: &str,
+    rows: &[Vec<f64>],
+    count: usize,
+    width: usize,
+) -> Result<Vec<f64>, String> {
     if rows.len() != count {
         return Err(format!("{name} has {} rows, expected {count}", rows.len()));
     }
     let mut out = Vec::with_capacity(count * width);
     for (i, r) in rows.iter().enumerate() {
         if r.len() != width {
-            return Err(format!("{name}[{i}] has length {}, expected {width}", r.len()));
+            return Err(format!(
+                "{name}[{i}] has length {}, expected {width}",
+                r.len()
+            ));
         }
         out.extend_from_slice(r);
     }
@@ -99,12 +107,14 @@ pub fn beta<T: Real>(alpha: T, mu: &[T], q: &[T], l: &[T], x: &[f64]) -> T {
     let d = x.len();
     let xc: Vec<T> = mu.iter().zip(x).map(|(&m, &xi)| -m + xi).collect();
     let mut out: Vec<T> = q.iter().zip(&xc).map(|(&qi, &c)| qi.exp() * c).collect();
+    // Q's strictly lower part, column by column: column i holds l[idx..idx + d − 1 − i].
     let mut idx = 0;
-    for i in 0..d {
-        for j in i + 1..d {
-            out[j] += l[idx] * xc[i];
-            idx += 1;
+    for (i, &c) in xc.iter().enumerate() {
+        let column = &l[idx..idx + (d - 1 - i)];
+        for (o, &lv) in out[i + 1..].iter_mut().zip(column) {
+            *o += lv * c;
         }
+        idx += d - 1 - i;
     }
     let sum_q: T = q.iter().copied().sum();
     let sq: T = out.iter().map(|&o| o * o).sum();
@@ -149,7 +159,11 @@ impl Gmm {
         for ik in 0..self.k {
             let qk = &q[ik * d..(ik + 1) * d];
             let lk = &l[ik * ls..(ik + 1) * ls];
-            let frobenius: T = qk.iter().map(|&v| (v * 2.0).exp()).chain(lk.iter().map(|&v| v * v)).sum();
+            let frobenius: T = qk
+                .iter()
+                .map(|&v| (v * 2.0).exp())
+                .chain(lk.iter().map(|&v| v * v))
+                .sum();
             let sum_q: T = qk.iter().copied().sum();
             prior += frobenius * (0.5 * self.gamma * self.gamma) - sum_q * self.m as f64;
         }
@@ -181,24 +195,23 @@ impl Gmm {
     /// The gradient of [`Gmm::objective`] (see the module documentation for the split).
     pub fn gradient(&self, p: &[f64]) -> Vec<f64> {
         let (d, k, ls) = (self.d, self.k, self.l_size());
-        let (mut grad, mut g_alpha, mut g_mu, mut g_q, mut g_l);
-        {
-            let (_, g) = ferrad::reverse::gradient_with(|v| self.rest(v), p);
-            grad = g;
-        }
-        {
-            let (a, rest) = grad.split_at_mut(k);
-            let (m, rest) = rest.split_at_mut(k * d);
-            let (q, l) = rest.split_at_mut(k * d);
-            (g_alpha, g_mu, g_q, g_l) = (a, m, q, l);
-        }
+        let (_, mut grad) = ferrad::reverse::gradient_with(|v| self.rest(v), p);
+        let (g_alpha, rest) = grad.split_at_mut(k);
+        let (g_mu, rest) = rest.split_at_mut(k * d);
+        let (g_q, g_l) = rest.split_at_mut(k * d);
         let (alpha, mu, q, l) = self.split(p);
         let lse_fn = ferrad::scalar_fn!(lse);
         let mut betas = vec![0.0; k];
         let mut theta = Vec::with_capacity(1 + 2 * d + ls);
         for xi in self.x.chunks_exact(d) {
             for (ik, b) in betas.iter_mut().enumerate() {
-                *b = beta(alpha[ik], &mu[ik * d..(ik + 1) * d], &q[ik * d..(ik + 1) * d], &l[ik * ls..(ik + 1) * ls], xi);
+                *b = beta(
+                    alpha[ik],
+                    &mu[ik * d..(ik + 1) * d],
+                    &q[ik * d..(ik + 1) * d],
+                    &l[ik * ls..(ik + 1) * ls],
+                    xi,
+                );
             }
             let (_, seeds) = ferrad::gradient(&lse_fn, &betas);
             for ik in 0..k {
@@ -209,16 +222,28 @@ impl Gmm {
                 theta.extend_from_slice(&l[ik * ls..(ik + 1) * ls]);
                 let tape = Tape::<f64>::new();
                 let v = tape.vars(&theta);
-                let b = beta(v[0], &v[1..1 + d], &v[1 + d..1 + 2 * d], &v[1 + 2 * d..], xi);
+                let b = beta(
+                    v[0],
+                    &v[1..1 + d],
+                    &v[1 + d..1 + 2 * d],
+                    &v[1 + 2 * d..],
+                    xi,
+                );
                 let adj = tape.adjoints_wrt(&[(b, seeds[ik])], &v);
                 g_alpha[ik] += adj[0];
                 for (g, a) in g_mu[ik * d..(ik + 1) * d].iter_mut().zip(&adj[1..1 + d]) {
                     *g += a;
                 }
-                for (g, a) in g_q[ik * d..(ik + 1) * d].iter_mut().zip(&adj[1 + d..1 + 2 * d]) {
+                for (g, a) in g_q[ik * d..(ik + 1) * d]
+                    .iter_mut()
+                    .zip(&adj[1 + d..1 + 2 * d])
+                {
                     *g += a;
                 }
-                for (g, a) in g_l[ik * ls..(ik + 1) * ls].iter_mut().zip(&adj[1 + 2 * d..]) {
+                for (g, a) in g_l[ik * ls..(ik + 1) * ls]
+                    .iter_mut()
+                    .zip(&adj[1 + 2 * d..])
+                {
                     *g += a;
                 }
             }
@@ -246,14 +271,24 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
     let ls = d * (d - 1) / 2;
     let err = |e: String| format!("gmm: malformed input: {e}");
     if inp.alpha.len() != k {
-        return Err(err(format!("alpha has length {}, expected k = {k}", inp.alpha.len())));
+        return Err(err(format!(
+            "alpha has length {}, expected k = {k}",
+            inp.alpha.len()
+        )));
     }
     let mut p = inp.alpha.clone();
     p.extend(flatten("mu", &inp.mu, k, d).map_err(err)?);
     p.extend(flatten("q", &inp.q, k, d).map_err(err)?);
     p.extend(flatten("l", &inp.l, k, ls).map_err(err)?);
     let x = flatten("x", &inp.x, n, d).map_err(err)?;
-    let g = Gmm { d, k, n, x, m: inp.m, gamma: inp.gamma };
+    let g = Gmm {
+        d,
+        k,
+        n,
+        x,
+        m: inp.m,
+        gamma: inp.gamma,
+    };
     match function {
         "objective" => Ok(prep.run(runs, || g.objective(&p), |y| json!(y))),
         "jacobian" => Ok(prep.run(
@@ -264,6 +299,10 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
                 json!({"alpha": a, "mu": rows(m, d, k), "q": rows(q, d, k), "l": rows(l, ls, k)})
             },
         )),
-        _ => Err(super::unknown_function("gmm", function, &["objective", "jacobian"])),
+        _ => Err(super::unknown_function(
+            "gmm",
+            function,
+            &["objective", "jacobian"],
+        )),
     }
 }

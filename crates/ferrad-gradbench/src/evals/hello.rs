@@ -21,6 +21,10 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
     match function {
         "square" => Ok(prep.run(runs, || square(x), |y| json!(y))),
         "double" => Ok(prep.run(runs, || ferrad::derivative(square, x).1, |y| json!(y))),
-        _ => Err(super::unknown_function("hello", function, &["square", "double"])),
+        _ => Err(super::unknown_function(
+            "hello",
+            function,
+            &["square", "double"],
+        )),
     }
 }

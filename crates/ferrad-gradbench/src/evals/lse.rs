@@ -36,6 +36,10 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
     match function {
         "primal" => Ok(prep.run(runs, || lse(&x), |y| json!(y))),
         "gradient" => Ok(prep.run(runs, || ferrad::gradient(&f, &x).1, |g| json!(g))),
-        _ => Err(super::unknown_function("lse", function, &["primal", "gradient"])),
+        _ => Err(super::unknown_function(
+            "lse",
+            function,
+            &["primal", "gradient"],
+        )),
     }
 }

@@ -47,5 +47,8 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluated
 
 /// The error for a function name an eval does not have.
 pub(crate) fn unknown_function(module: &str, function: &str, known: &[&str]) -> String {
-    format!("{module}: unknown function {function:?} (expected one of {})", known.join(", "))
+    format!(
+        "{module}: unknown function {function:?} (expected one of {})",
+        known.join(", ")
+    )
 }

@@ -37,9 +37,17 @@ pub fn rk4_step<T: Real>(x: &[T], y: &[T], h: f64) -> Vec<T> {
     let mut k3 = k1.clone();
     let mut k4 = k1.clone();
     ode_fun(x, y, &mut k1);
-    let tmp: Vec<T> = y.iter().zip(&k1).map(|(&yi, &k)| yi + k * h / 2.0).collect();
+    let tmp: Vec<T> = y
+        .iter()
+        .zip(&k1)
+        .map(|(&yi, &k)| yi + k * h / 2.0)
+        .collect();
     ode_fun(x, &tmp, &mut k2);
-    let tmp: Vec<T> = y.iter().zip(&k2).map(|(&yi, &k)| yi + k * h / 2.0).collect();
+    let tmp: Vec<T> = y
+        .iter()
+        .zip(&k2)
+        .map(|(&yi, &k)| yi + k * h / 2.0)
+        .collect();
     ode_fun(x, &tmp, &mut k3);
     let tmp: Vec<T> = y.iter().zip(&k3).map(|(&yi, &k)| yi + k * h).collect();
     ode_fun(x, &tmp, &mut k4);
@@ -93,11 +101,18 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
     let Input { x, s } = parse("ode", input)?;
     let runs = Runs::from_input(input)?;
     if x.is_empty() || s == 0 {
-        return Err(format!("ode: need x non-empty and s > 0 (got {} inputs, s = {s})", x.len()));
+        return Err(format!(
+            "ode: need x non-empty and s > 0 (got {} inputs, s = {s})",
+            x.len()
+        ));
     }
     match function {
         "primal" => Ok(prep.run(runs, || primal(&x, s), |y| json!(y))),
         "gradient" => Ok(prep.run(runs, || gradient(&x, s), |g| json!(g))),
-        _ => Err(super::unknown_function("ode", function, &["primal", "gradient"])),
+        _ => Err(super::unknown_function(
+            "ode",
+            function,
+            &["primal", "gradient"],
+        )),
     }
 }

@@ -1,0 +1,141 @@
+//! Exponential and logarithm: `exp`, `exp_m1`, `ln`, `ln_1p`.
+//!
+//! exp/exp_m1: x = n·ln2 + r with a Cody–Waite split of ln2 (n·LN2_HI exact), e^r − 1 by a
+//! degree-13 polynomial on |r| <= ln2/2, the reduction error folded back, and 2^n applied in
+//! two exact steps so overflow and gradual underflow come out right.
+//! ln/ln_1p: x = 2^k·m with m in [√½, √2), ln m = 2·atanh(f/(2+f)) with f = m − 1 (fdlibm's
+//! rational-free form with the Lg1..Lg7 minimax coefficients); ln_1p adds the rounding error of
+//! 1 + x back as a first-order correction.
+
+use super::kernel::{LN2_HI, LN2_LO, TWO52, TWO52_BITS, exp_parts, pow2i, scale, sel};
+
+/// e^x. Domain: all f64. Max error about 1 ulp (see the table in [`crate::math`]);
+/// overflows to +inf above 709.78, underflows gradually to +0 below −745.1; NaN → NaN.
+#[inline]
+pub fn exp(x: f64) -> f64 {
+    let (n, q) = exp_parts(x);
+    scale(1.0 + q, n)
+}
+
+/// e^x − 1, accurate near 0. Domain: all f64. Max error about 1 ulp; exp_m1(±0) = ±0,
+/// exp_m1(−inf) = −1, overflow to +inf above 709.78; NaN → NaN.
+#[inline]
+pub fn exp_m1(x: f64) -> f64 {
+    let xc = if x < -60.0 { -60.0 } else { x };
+    let (n, q) = exp_parts(xc);
+    expm1_from_parts(x, n, q)
+}
+
+/// exp_m1 from the reduced parts (n, q = e^r − 1) of `x`.
+#[inline(always)]
+pub(crate) fn expm1_from_parts(x: f64, n: f64, q: f64) -> f64 {
+    // 2^n·(1 + q) − 1 = 2^n·q + (2^n − 1); exact 2^n − 1 for |n| <= 53.
+    let ns = if n > 56.0 { 56.0 } else { n };
+    let s = pow2i(ns);
+    let small = s * q + (s - 1.0);
+    let big = scale(1.0 + q, n);
+    let r = sel(n > 56.0, big, small);
+    // keep the sign of zero (and return x itself for tiny subnormals)
+    sel(x == 0.0, x, r)
+}
+
+const LG1: f64 = f64::from_bits(0x3FE5_5555_5555_5593);
+const LG2: f64 = f64::from_bits(0x3FD9_9999_9997_FA04);
+const LG3: f64 = f64::from_bits(0x3FD2_4924_9422_9359);
+const LG4: f64 = f64::from_bits(0x3FCC_71C5_1D8E_78AF);
+const LG5: f64 = f64::from_bits(0x3FC7_4664_96CB_03DE);
+const LG6: f64 = f64::from_bits(0x3FC3_9A09_D078_C69F);
+const LG7: f64 = f64::from_bits(0x3FC2_F112_DF3E_5244);
+
+/// Bit pattern of √½ (rounded); m is normalized into [√½, √2).
+pub(crate) const SQRT_HALF_BITS: u64 = 0x3fe6_a09e_667f_3bcd;
+
+/// Split a positive normal (or +inf/NaN, which give garbage the caller replaces) `u` into
+/// (k, f) with u = 2^k·(1 + f), 1 + f in [√½, √2); `f` is exact.
+#[inline(always)]
+pub(crate) fn decompose(u: f64) -> (f64, f64) {
+    let ix = u.to_bits().wrapping_add(0x3ff0_0000_0000_0000 - SQRT_HALF_BITS);
+    let kb = ix >> 52;
+    // k as a float without an int→float conversion: 2^52 + kb is exact, then unbias.
+    let k = f64::from_bits(TWO52_BITS | kb) - (TWO52 + 1023.0);
+    let m = f64::from_bits((ix & 0x000f_ffff_ffff_ffff).wrapping_add(SQRT_HALF_BITS));
+    (k, m - 1.0)
+}
+
+/// ln(2^k·(1+f)) + c for a small correction c (fdlibm's log1p kernel).
+#[inline(always)]
+fn ln_kernel(k: f64, f: f64, c: f64) -> f64 {
+    let hfsq = 0.5 * f * f;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (LG2 + w * (LG4 + w * LG6));
+    let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+    let r = t2 + t1;
+    k * LN2_HI - ((hfsq - (s * (hfsq + r) + (k * LN2_LO + c))) - f)
+}
+
+/// Natural logarithm. Domain: x >= 0 (x < 0 → NaN). Max error about 1 ulp;
+/// ln(±0) = −inf, ln(+inf) = +inf, subnormals handled exactly.
+#[inline]
+pub fn ln(x: f64) -> f64 {
+    let sub = x < f64::MIN_POSITIVE;
+    let u = sel(sub, x * 18_014_398_509_481_984.0, x); // 2^54
+    let (k, f) = decompose(u);
+    let k = k - sel(sub, 54.0, 0.0);
+    let r = ln_kernel(k, f, 0.0);
+    let r = sel(x == f64::INFINITY, x, r);
+    let r = sel(x == 0.0, f64::NEG_INFINITY, r);
+    sel(x >= 0.0, r, f64::NAN)
+}
+
+/// ln(1 + x), accurate near 0. Domain: x >= −1 (below → NaN). Max error about 1 ulp;
+/// ln_1p(±0) = ±0, ln_1p(−1) = −inf, ln_1p(+inf) = +inf.
+#[inline]
+pub fn ln_1p(x: f64) -> f64 {
+    let u = 1.0 + x;
+    // 1 + x = u + err exactly (TwoSum); ln(1+x) ≈ ln(u) + err/u.
+    let bb = u - 1.0;
+    let err = (1.0 - (u - bb)) + (x - bb);
+    let (k, f) = decompose(u);
+    let r = ln_kernel(k, f, err / u);
+    let r = sel(x == f64::INFINITY, x, r);
+    let r = sel(x == -1.0, f64::NEG_INFINITY, r);
+    let r = sel(x == 0.0, x, r);
+    sel(x >= -1.0, r, f64::NAN)
+}
+
+/// e^x for f32, evaluated in f64 and rounded once. Domain: all f32. Max error 0.5 ulp + ε.
+#[inline]
+pub fn exp_f32(x: f32) -> f32 {
+    exp(x as f64) as f32
+}
+
+/// e^x − 1 for f32 (evaluated in f64). Domain: all f32. Max error 0.5 ulp + ε.
+#[inline]
+pub fn exp_m1_f32(x: f32) -> f32 {
+    exp_m1(x as f64) as f32
+}
+
+/// ln x for f32 (evaluated in f64). Domain: x >= 0. Max error 0.5 ulp + ε.
+#[inline]
+pub fn ln_f32(x: f32) -> f32 {
+    ln_f32_wide(x as f64) as f32
+}
+
+/// ln of a value that came from an f32 (so it is never an f64 subnormal): skips the
+/// subnormal rescaling of [`ln`].
+#[inline(always)]
+fn ln_f32_wide(x: f64) -> f64 {
+    let (k, f) = decompose(x);
+    let r = ln_kernel(k, f, 0.0);
+    let r = sel(x == f64::INFINITY, x, r);
+    let r = sel(x == 0.0, f64::NEG_INFINITY, r);
+    sel(x >= 0.0, r, f64::NAN)
+}
+
+/// ln(1 + x) for f32 (evaluated in f64). Domain: x >= −1. Max error 0.5 ulp + ε.
+#[inline]
+pub fn ln_1p_f32(x: f32) -> f32 {
+    ln_1p(x as f64) as f32
+}

@@ -1,0 +1,158 @@
+//! Shared building blocks: branch-free rounding, selection, power-of-two scaling, error-free
+//! transformations (double-double) and the reduced exponential kernel.
+//!
+//! Everything here is plain `f64` arithmetic plus bit moves (`to_bits`/`from_bits`, 64-bit
+//! add/shift/and), which SSE2 has for every lane: a loop over these functions vectorizes on the
+//! baseline x86-64 target. No `mul_add` (a libm call without the FMA feature), no `round`/`floor`
+//! (libm calls without SSE4.1), no float-to-int conversions (no packed form before AVX-512).
+
+/// 1.5 · 2^52: adding it rounds a float with |x| < 2^51 to an integer (ties to even), and the
+/// low bits of the sum's bit pattern hold that integer in two's complement.
+pub(crate) const SHIFT: f64 = 6_755_399_441_055_744.0;
+/// 2^52, and the bit pattern of 2^52 (used to turn small unsigned integers into floats).
+pub(crate) const TWO52: f64 = 4_503_599_627_370_496.0;
+pub(crate) const TWO52_BITS: u64 = 0x4330_0000_0000_0000;
+
+/// ln 2 split so that `n * LN2_HI` is exact for |n| < 2^21.
+pub(crate) const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+pub(crate) const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+pub(crate) const LOG2E: f64 = core::f64::consts::LOG2_E;
+
+/// `if c { a } else { b }` — LLVM turns this into a select (blend), never a branch, when both
+/// arms are plain values.
+#[inline(always)]
+pub(crate) fn sel(c: bool, a: f64, b: f64) -> f64 {
+    if c { a } else { b }
+}
+
+/// Round to the nearest integer (ties to even) for |x| < 2^51; NaN stays NaN.
+#[inline(always)]
+pub(crate) fn round_int(x: f64) -> f64 {
+    (x + SHIFT) - SHIFT
+}
+
+/// 2^n for an integral `n` in [-1022, 1023], built from the bit pattern.
+#[inline(always)]
+pub(crate) fn pow2i(n: f64) -> f64 {
+    // The low 12 bits of (n + SHIFT)'s bit pattern are n mod 4096; adding the bias and
+    // shifting by 52 keeps exactly the biased exponent.
+    f64::from_bits((n + SHIFT).to_bits().wrapping_add(1023) << 52)
+}
+
+/// v · 2^n for an integral `n` in [-2044, 2046], with correct overflow to ±inf and a single
+/// rounding into the subnormal range (v·2^n1 is exact, the second product rounds once).
+#[inline(always)]
+pub(crate) fn scale(v: f64, n: f64) -> f64 {
+    let n1 = round_int(n * 0.5);
+    let n2 = n - n1;
+    v * pow2i(n1) * pow2i(n2)
+}
+
+/// |x| by clearing the sign bit.
+#[inline(always)]
+pub(crate) fn abs(x: f64) -> f64 {
+    f64::from_bits(x.to_bits() & 0x7fff_ffff_ffff_ffff)
+}
+
+/// The sign bit of `s` applied to the (non-negative) magnitude `m`.
+#[inline(always)]
+pub(crate) fn with_sign_of(m: f64, s: f64) -> f64 {
+    f64::from_bits(m.to_bits() | (s.to_bits() & 0x8000_0000_0000_0000))
+}
+
+/// a + b = s + e exactly (Knuth's TwoSum, no precondition).
+#[inline(always)]
+pub(crate) fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    let e = (a - (s - bb)) + (b - bb);
+    (s, e)
+}
+
+/// a + b = s + e exactly when |a| >= |b| (Dekker's Fast2Sum).
+#[inline(always)]
+pub(crate) fn fast_two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let e = b - (s - a);
+    (s, e)
+}
+
+/// Veltkamp split of `a` into two halves of 26 bits each (a = hi + lo).
+#[inline(always)]
+fn split(a: f64) -> (f64, f64) {
+    let c = 134_217_729.0 * a; // 2^27 + 1
+    let hi = c - (c - a);
+    (hi, a - hi)
+}
+
+/// a · b = p + e exactly (Dekker's TwoProduct without FMA), barring overflow.
+#[inline(always)]
+pub(crate) fn two_prod(a: f64, b: f64) -> (f64, f64) {
+    let p = a * b;
+    let (ah, al) = split(a);
+    let (bh, bl) = split(b);
+    let e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+    (p, e)
+}
+
+/// e^r − 1 for |r| <= 0.35 (Taylor to degree 13; truncation error < 2^-56 relative).
+#[inline(always)]
+pub(crate) fn expm1_poly(r: f64) -> f64 {
+    const C: [f64; 12] = [
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5040.0,
+        1.0 / 40320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 6_227_020_800.0,
+    ];
+    // Estrin-style pairs for instruction-level parallelism.
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let p01 = C[0] + r * C[1];
+    let p23 = C[2] + r * C[3];
+    let p45 = C[4] + r * C[5];
+    let p67 = C[6] + r * C[7];
+    let p89 = C[8] + r * C[9];
+    let pab = C[10] + r * C[11];
+    let q0 = p01 + r2 * p23;
+    let q1 = p45 + r2 * p67;
+    let q2 = p89 + r2 * pab;
+    let p = q0 + r4 * (q1 + r4 * q2);
+    r + r2 * p
+}
+
+/// Reduce `x` (clamped to [-746, 711]) as x = n·ln2 + r and return (n, e^r − 1), where the
+/// rounding error of r is folded back into the result. NaN propagates into the second value.
+#[inline(always)]
+pub(crate) fn exp_parts(x: f64) -> (f64, f64) {
+    let x = if x > 711.0 { 711.0 } else { x };
+    let x = if x < -746.0 { -746.0 } else { x };
+    let n = round_int(x * LOG2E);
+    let hi = x - n * LN2_HI; // exact
+    let lo = n * LN2_LO;
+    let r = hi - lo;
+    let c = (hi - r) - lo;
+    let q = expm1_poly(r);
+    // e^(r+c) − 1 ≈ q + c·(1 + q)
+    (n, q + (c + c * q))
+}
+
+/// Like [`exp_parts`] for an argument given as a double-double `xh + xl` (|xl| <= ulp(xh)).
+#[inline(always)]
+pub(crate) fn exp_parts_dd(xh: f64, xl: f64) -> (f64, f64) {
+    let xh = if xh > 711.0 { 711.0 } else { xh };
+    let xh = if xh < -746.0 { -746.0 } else { xh };
+    let n = round_int(xh * LOG2E);
+    let hi = xh - n * LN2_HI; // exact
+    let t = xl - n * LN2_LO;
+    let (r, c) = two_sum(hi, t);
+    let q = expm1_poly(r);
+    (n, q + (c + c * q))
+}

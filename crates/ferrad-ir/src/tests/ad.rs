@@ -1,0 +1,298 @@
+use ferrad_core::prelude::*;
+
+use super::progs::*;
+use crate::interp::{Arg, Val, run_function};
+use crate::interp::{RuleSet, run_in};
+use crate::ir::{Function, Type};
+use crate::opt::{self, OptOptions};
+use crate::transform::jvp::{JvpOptions, jvp};
+use crate::transform::vjp::{CachePolicy, VjpOptions, vjp};
+
+fn scalar_out(out: &[Val]) -> Vec<f64> {
+    out.iter().filter_map(|v| v.as_f64()).collect()
+}
+
+/// Central differences of output 0 w.r.t. every float scalar and every buffer element.
+fn fd(f: &Function, args: &[Arg]) -> Vec<f64> {
+    let h = 1e-6;
+    let mut g = vec![];
+    let eval = |a: &[Arg]| {
+        let mut a = a.to_vec();
+        scalar_out(&run_function(f, &mut a).unwrap())[0]
+    };
+    for (k, a) in args.iter().enumerate() {
+        match a {
+            Arg::F64(x) => {
+                let mut p = args.to_vec();
+                p[k] = Arg::F64(x + h);
+                let mut m = args.to_vec();
+                m[k] = Arg::F64(x - h);
+                g.push((eval(&p) - eval(&m)) / (2.0 * h));
+            }
+            Arg::Buf(b) if f.ty(f.params[k]) == Type::Buf => {
+                for j in 0..b.len() {
+                    let mut p = args.to_vec();
+                    let mut m = args.to_vec();
+                    if let (Arg::Buf(bp), Arg::Buf(bm)) = (&mut p[k], &mut m[k]) {
+                        bp[j] += h;
+                        bm[j] -= h;
+                    }
+                    g.push((eval(&p) - eval(&m)) / (2.0 * h));
+                }
+            }
+            _ => {}
+        }
+    }
+    g
+}
+
+/// Gradient of output 0 through the VJP (read-only buffers and scalars active, mutable
+/// buffers seeded with zero).
+fn rev(f: &Function, args: &[Arg], policy: CachePolicy) -> (f64, Vec<f64>) {
+    rev_opt(f, args, policy, false)
+}
+
+fn rev_opt(f: &Function, args: &[Arg], policy: CachePolicy, optimize: bool) -> (f64, Vec<f64>) {
+    let df = vjp(f, &VjpOptions { active: None, policy }).unwrap();
+    let df = if optimize { opt::optimize(&df, &OptOptions::default()).0 } else { df };
+    let mut a = vec![];
+    let mut shadows = vec![];
+    for (k, x) in args.iter().enumerate() {
+        a.push(x.clone());
+        if let Arg::Buf(b) = x {
+            shadows.push((a.len(), f.ty(f.params[k]) == Type::Buf));
+            a.push(Arg::Buf(vec![0.0; b.len()]));
+        }
+    }
+    for (k, &t) in f.ret_types.iter().enumerate() {
+        if t.is_float() {
+            a.push(Arg::F64(if k == 0 { 1.0 } else { 0.0 }));
+        }
+    }
+    let out = scalar_out(&run_function(&df, &mut a).unwrap());
+    let nret = f.ret_types.len();
+    let mut g = vec![];
+    let mut scalar = out[nret..].iter();
+    for (k, x) in args.iter().enumerate() {
+        match x {
+            Arg::F64(_) => g.push(*scalar.next().unwrap()),
+            Arg::Buf(_) if f.ty(f.params[k]) == Type::Buf => {
+                let pos = shadows.iter().find(|s| s.0 > k + shadows.iter().filter(|t| t.0 <= k).count()).unwrap().0;
+                let _ = pos;
+                let idx = a.iter().enumerate().filter(|(i, _)| shadows.iter().any(|s| s.0 == *i)).map(|(i, _)| i).collect::<Vec<_>>();
+                let nth = args[..k].iter().filter(|x| matches!(x, Arg::Buf(_))).count();
+                g.extend_from_slice(a[idx[nth]].buf().unwrap());
+            }
+            _ => {}
+        }
+    }
+    (out[0], g)
+}
+
+/// Gradient of output 0 through the JVP of width `w`, one seed direction per input coordinate.
+fn fwd_opt(f: &Function, args: &[Arg], w: usize, optimize: bool) -> Vec<f64> {
+    let df = jvp(f, &JvpOptions { width: w, active: None }).unwrap();
+    let df = if optimize { opt::optimize(&df, &OptOptions::default()).0 } else { df };
+    let n: usize = args
+        .iter()
+        .enumerate()
+        .map(|(k, a)| match a {
+            Arg::F64(_) => 1,
+            Arg::Buf(b) if f.ty(f.params[k]) == Type::Buf => b.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut g = vec![];
+    let mut start = 0;
+    while start < n {
+        let mut a = vec![];
+        let mut coord = 0;
+        for (k, x) in args.iter().enumerate() {
+            a.push(x.clone());
+            match x {
+                Arg::F64(_) => {
+                    for lane in 0..w {
+                        a.push(Arg::F64(if coord == start + lane { 1.0 } else { 0.0 }));
+                    }
+                    coord += 1;
+                }
+                Arg::Buf(b) => {
+                    let ro = f.ty(f.params[k]) == Type::Buf;
+                    for lane in 0..w {
+                        let mut t = vec![0.0; b.len()];
+                        if ro {
+                            for (j, tj) in t.iter_mut().enumerate() {
+                                if coord + j == start + lane {
+                                    *tj = 1.0;
+                                }
+                            }
+                        }
+                        a.push(Arg::Buf(t));
+                    }
+                    if ro {
+                        coord += b.len();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let out = scalar_out(&run_function(&df, &mut a).unwrap());
+        for lane in 0..w {
+            if start + lane < n {
+                g.push(out[1 + lane]);
+            }
+        }
+        start += w;
+    }
+    g
+}
+
+fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * (1.0 + x.abs().max(y.abs())))
+}
+
+fn check_all(f: &Function, args: &[Arg]) {
+    let g_fd = fd(f, args);
+    let (_, g_ref) = rev(f, args, CachePolicy::Recompute);
+    assert!(close(&g_ref, &g_fd, 1e-6), "vjp {g_ref:?} vs fd {g_fd:?}\n{f}");
+    for optimize in [false, true] {
+        for policy in [CachePolicy::Recompute, CachePolicy::Cache, CachePolicy::Auto] {
+            let (_, g_rev) = rev_opt(f, args, policy, optimize);
+            assert!(close(&g_rev, &g_ref, 1e-12), "{policy:?}, optimized {optimize}: vjp {g_rev:?} vs {g_ref:?}\n{f}");
+        }
+        for w in [1, 3] {
+            let g_fwd = fwd_opt(f, args, w, optimize);
+            assert!(close(&g_fwd, &g_ref, 1e-12), "jvp width {w}, optimized {optimize}: {g_fwd:?} vs vjp {g_ref:?}");
+        }
+    }
+}
+
+#[test]
+fn small_f_all_modes_agree_with_dual() {
+    let f = traced_f(7);
+    let args: Vec<Arg> = F_P.iter().map(|&x| Arg::F64(x)).collect();
+    check_all(&f, &args);
+    let (_, g) = rev(&f, &args, CachePolicy::Recompute);
+    for i in 0..10 {
+        let p: Vec<Dual<f64>> =
+            F_P.iter().enumerate().map(|(j, &x)| if i == j { Dual::variable(x) } else { Dual::constant(x) }).collect();
+        let d = bench_f(&p, 7).eps;
+        assert!((d - g[i]).abs() < 1e-12 * (1.0 + d.abs()), "{i}: {d} vs {}", g[i]);
+    }
+}
+
+#[test]
+fn programs_all_modes_agree_with_finite_differences() {
+    let x: Vec<f64> = (1..=6).map(|i| (i as f64).sin()).collect();
+    check_all(&parse(R), &[Arg::Buf(x.clone())]);
+    check_all(&parse(PROD), &[Arg::Buf(x.clone()), Arg::F64(0.7)]);
+    check_all(&parse(BRANCH), &[Arg::F64(0.3), Arg::F64(0.9)]);
+    check_all(&parse(BRANCH), &[Arg::F64(1.3), Arg::F64(0.9)]);
+    check_all(&parse(STORE), &[Arg::Buf(x.clone()), Arg::Buf(vec![0.0; 6]), Arg::F64(1.5)]);
+}
+
+#[test]
+fn benchmark_r_gradient_matches_reference() {
+    let x: Vec<f64> = (1..=50).map(|i| (i as f64).sin()).collect();
+    let (y, g) = rev(&parse(R), &[Arg::Buf(x)], CachePolicy::Recompute);
+    assert!((y - 2.512319765985212e+01).abs() < 1e-12);
+    for (k, want) in [2.430488478694623, 2.567448803828114, 0.3400414730735312].into_iter().enumerate() {
+        assert!((g[k] - want).abs() < 1e-13, "{k}: {} vs {want}", g[k]);
+    }
+    let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    assert!((norm - 10.88526264882785).abs() < 1e-12);
+}
+
+#[test]
+fn nested_loops_with_if_on_carried_values() {
+    let x: Vec<f64> = (1..=4).map(|i| (i as f64 * 0.7).cos()).collect();
+    check_all(&parse(NESTED), &[Arg::Buf(x.clone()), Arg::F64(0.4)]);
+    check_all(&parse(NESTED), &[Arg::Buf(x), Arg::F64(-0.9)]);
+}
+
+#[test]
+fn cache_and_recompute_policies_differ_in_what_they_store() {
+    // PROD's adjoint needs the carried product at every iteration: both policies keep a
+    // checkpoint, and `Cache` also stores the body's values (more buffers).
+    let f = parse(PROD);
+    let count = |p: CachePolicy| {
+        let g = vjp(&f, &VjpOptions { active: None, policy: p }).unwrap();
+        let (g, _) = opt::optimize(&g, &OptOptions::default());
+        g.op_counts().into_iter().find(|(k, _)| k == "alloc").map_or(0, |(_, n)| n)
+    };
+    assert_eq!(count(CachePolicy::Recompute), 1);
+    assert_eq!(count(CachePolicy::Auto), 2); // the carried product and sin(x)
+    assert!(count(CachePolicy::Cache) > 2);
+    // R's adjoint does not depend on the carried sum: nothing is stored at all.
+    let g = vjp(&parse(R), &VjpOptions::default()).unwrap();
+    let (g, _) = opt::optimize(&g, &OptOptions::default());
+    assert!(!crate::print::print_function(&g).contains("alloc"));
+}
+
+#[test]
+fn custom_rules_through_jvp_and_vjp() {
+    let f = parse(CUSTOM);
+    let rules = RuleSet::new().with(Polar);
+    let x = [0.8, 0.3];
+    let eval = |a: f64, b: f64| {
+        let mut args = vec![Arg::F64(a), Arg::F64(b)];
+        scalar_out(&run_in(None, &f, &mut args, &rules).unwrap())[0]
+    };
+    let h = 1e-6;
+    let fd = [
+        (eval(x[0] + h, x[1]) - eval(x[0] - h, x[1])) / (2.0 * h),
+        (eval(x[0], x[1] + h) - eval(x[0], x[1] - h)) / (2.0 * h),
+    ];
+    let g = vjp(&f, &VjpOptions::default()).unwrap();
+    let mut args = vec![Arg::F64(x[0]), Arg::F64(x[1]), Arg::F64(1.0)];
+    let out = scalar_out(&run_in(None, &g, &mut args, &rules).unwrap());
+    assert!(close(&out[1..], &fd, 1e-6), "{out:?} vs {fd:?}");
+    assert!(crate::print::print_function(&g).contains("custom_vjp \"polar\""));
+    let j = jvp(&f, &JvpOptions { width: 2, active: None }).unwrap();
+    let mut args = vec![Arg::F64(x[0]), Arg::F64(1.0), Arg::F64(0.0), Arg::F64(x[1]), Arg::F64(0.0), Arg::F64(1.0)];
+    let out = scalar_out(&run_in(None, &j, &mut args, &rules).unwrap());
+    assert!(close(&out[1..], &fd, 1e-6), "{out:?} vs {fd:?}");
+}
+
+#[test]
+fn benchmark_f_value_and_gradient_match_reference() {
+    let f = traced_f(100_000);
+    let g = vjp(&f, &VjpOptions::default()).unwrap();
+    let (g, _) = opt::optimize(&g, &OptOptions::default());
+    let mut args: Vec<Arg> = F_P.iter().map(|&x| Arg::F64(x)).collect();
+    args.push(Arg::F64(1.0));
+    let out = scalar_out(&run_function(&g, &mut args).unwrap());
+    assert!((out[0] - 2.248195627699457e+01).abs() < 1e-10, "{}", out[0]);
+    for (k, want) in [(0, -9.713268349016758e+01), (1, -2.434582580517401e+01), (2, -1.086696238947319e+01), (9, -7.840243609283328e-01)] {
+        assert!((out[1 + k] - want).abs() < 1e-9 * want.abs(), "grad[{k}] = {} vs {want}", out[1 + k]);
+    }
+}
+
+#[test]
+fn benchmark_h_hessian_vector_product_by_forward_over_reverse() {
+    let n = 50;
+    let x: Vec<f64> = (1..=n).map(|i| (i as f64).sin()).collect();
+    let v: Vec<f64> = (1..=n).map(|i| (i as f64).cos()).collect();
+    let g = vjp(&parse(R), &VjpOptions::default()).unwrap();
+    let (g, _) = opt::optimize(&g, &OptOptions::default());
+    let h = jvp(&g, &JvpOptions::default()).unwrap();
+    let (h, _) = opt::optimize(&h, &OptOptions::default());
+    // (x, ẋ, dx, ḋx, dret, ḋret)
+    let mut args = vec![
+        Arg::Buf(x),
+        Arg::Buf(v),
+        Arg::Buf(vec![0.0; n]),
+        Arg::Buf(vec![0.0; n]),
+        Arg::F64(1.0),
+        Arg::F64(0.0),
+    ];
+    run_function(&h, &mut args).unwrap();
+    let hv = args[3].buf().unwrap();
+    for (k, want) in [1.147897752224595, -0.7984923929438998, -2.764256521613730].into_iter().enumerate() {
+        assert!((hv[k] - want).abs() < 1e-12, "(Hv)[{k}] = {} vs {want}", hv[k]);
+    }
+    let norm = hv.iter().map(|t| t * t).sum::<f64>().sqrt();
+    assert!((norm - 10.95369564510562).abs() < 1e-11);
+    let grad = args[2].buf().unwrap();
+    assert!((grad[0] - 2.430488478694623).abs() < 1e-13);
+}

@@ -1,0 +1,166 @@
+//! Sample programs shared by the tests (the seed benchmarks among them).
+
+use ferrad_core::prelude::*;
+
+use crate::ir::Function;
+use crate::parse::parse_function;
+use crate::trace::{Loop, for_range, trace_fn};
+
+/// Benchmark R: Σ tanh(xᵢ)³ + xᵢ² over a buffer.
+pub const R: &str = "\
+fn @r(%0: &[f64]) -> (f64) {
+  %1: i64 = len %0
+  %2: i64 = const 0
+  %3: f64 = const 0.0
+  %4: f64 = for %5 = %2 to %1 carry(%6 = %3) {
+    %7: f64 = load %0[%5]
+    %8: f64 = tanh %7
+    %9: f64 = powi %8, 3
+    %10: f64 = mul %7, %7
+    %11: f64 = add %9, %10
+    %12: f64 = add %6, %11
+    yield %12
+  }
+  return %4
+}
+";
+
+/// A product over a buffer: the adjoint needs the carried value at every iteration.
+pub const PROD: &str = "\
+fn @prod(%0: &[f64], %1: f64) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 0
+  %4: f64 = for %5 = %3 to %2 carry(%6 = %1) {
+    %7: f64 = load %0[%5]
+    %8: f64 = sin %7
+    %9: f64 = mul %6, %8
+    %10: f64 = add %9, %7
+    yield %10
+  }
+  return %4
+}
+";
+
+/// A branch with results, and a scalar function of two inputs.
+pub const BRANCH: &str = "\
+fn @branch(%0: f64, %1: f64) -> (f64) {
+  %2: bool = lt %0, %1
+  %3: f64 = if %2 {
+    %4: f64 = mul %0, %1
+    %5: f64 = sin %4
+    yield %5
+  } else {
+    %6: f64 = exp %0
+    %7: f64 = div %6, %1
+    yield %7
+  }
+  %8: f64 = mul %3, %0
+  return %8
+}
+";
+
+/// Writes y[i] = x[i]² · s into a mutable buffer, then overwrites y[0]; returns Σ y.
+pub const STORE: &str = "\
+fn @store(%0: &[f64], %1: &mut [f64], %2: f64) -> (f64) {
+  %3: i64 = len %0
+  %4: i64 = const 0
+  %5: f64 = const 0.0
+  %6: f64 = for %7 = %4 to %3 carry(%8 = %5) {
+    %9: f64 = load %0[%7]
+    %10: f64 = mul %9, %9
+    %11: f64 = mul %10, %2
+    store %1[%7], %11
+    %12: f64 = load %1[%7]
+    %13: f64 = add %8, %12
+    yield %13
+  }
+  %14: f64 = load %1[%4]
+  %15: f64 = cos %14
+  store %1[%4], %15
+  return %6
+}
+";
+
+/// Benchmark F with `n` terms, generic.
+pub fn bench_f<T: Real + Loop>(p: &[T], n: i64) -> T {
+    for_range(1..n + 1, &[T::zero()], |t, acc| {
+        let mut s = acc[0];
+        for i in 0..5 {
+            s += (t * p[i]).sin() * (-(p[5 + i] * t)).exp();
+        }
+        vec![s]
+    })[0]
+}
+
+/// Benchmark F's parameters.
+pub const F_P: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.01, 0.02, 0.03, 0.04, 0.05];
+
+/// Benchmark F traced with `n` terms.
+pub fn traced_f(n: i64) -> Function {
+    trace_fn("f", 10, |p| vec![bench_f(p, n)])
+}
+
+/// Parses one of the constants above.
+pub fn parse(src: &str) -> Function {
+    parse_function(src).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Nested loops, an `if` on loop-carried data inside, a loop-invariant multiplier.
+pub const NESTED: &str = "\
+fn @nested(%0: &[f64], %1: f64) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 0
+  %4: i64 = const 3
+  %5: f64 = for %6 = %3 to %4 carry(%7 = %1) {
+    %8: f64 = for %9 = %3 to %2 carry(%10 = %7) {
+      %11: f64 = load %0[%9]
+      %12: bool = lt %10, %11
+      %13: f64 = if %12 {
+        %14: f64 = mul %10, %11
+        %15: f64 = sin %14
+        yield %15
+      } else {
+        %16: f64 = add %10, %11
+        %17: f64 = cos %16
+        yield %17
+      }
+      %18: f64 = add %13, %10
+      yield %18
+    }
+    %19: f64 = mul %8, %1
+    yield %19
+  }
+  return %5
+}
+";
+
+/// A custom rule call between primitives.
+pub const CUSTOM: &str = "\
+fn @custom(%0: f64, %1: f64) -> (f64) {
+  %2: f64 = mul %0, %1
+  %3: f64, %4: f64 = custom \"polar\"(%2, %1)
+  %5: f64 = mul %3, %4
+  %6: f64 = sin %5
+  return %6
+}
+";
+
+/// (r cos θ, r sin θ) as a custom rule.
+pub struct Polar;
+
+impl CustomRule for Polar {
+    fn name(&self) -> &str {
+        "polar"
+    }
+    fn eval(&self, x: &[f64]) -> Vec<f64> {
+        vec![x[0] * x[1].cos(), x[0] * x[1].sin()]
+    }
+    fn jvp<T: Real>(&self, x: &[T], dx: &[T]) -> Vec<T> {
+        let (s, c) = x[1].sin_cos();
+        vec![dx[0] * c - x[0] * s * dx[1], dx[0] * s + x[0] * c * dx[1]]
+    }
+    fn vjp<T: Real>(&self, x: &[T], w: &[T]) -> Vec<T> {
+        let (s, c) = x[1].sin_cos();
+        vec![w[0] * c + w[1] * s, x[0] * (w[1] * c - w[0] * s)]
+    }
+}

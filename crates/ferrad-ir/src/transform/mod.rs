@@ -1,0 +1,39 @@
+//! Program transformations: automatic differentiation and call inlining.
+//!
+//! - [`jvp`]: forward mode with `W` tangents per value (batched), Enzyme's `Dual`/`Dualv`.
+//! - [`vjp`]: reverse mode with shadows for buffers, Enzyme's `Duplicated`/`Active`.
+//! - [`inline`]: replaces calls by the callee's body, which the AD transforms require.
+//!
+//! Forward-over-reverse (Hessian-vector products) is `jvp(vjp(f))`.
+//!
+//! Invariant: a transform's output is verified (in debug builds) and agrees with the
+//! interpreter's finite differences of the input function (property-tested).
+
+use std::fmt;
+
+pub mod inline;
+pub mod jvp;
+pub mod vjp;
+
+/// Why a transform cannot be applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransformError {
+    /// The function calls another one: inline first ([`inline::inline_calls`]).
+    CallNotInlined(String),
+    /// Something the transform does not support, with an explanation.
+    Unsupported(String),
+}
+
+impl fmt::Display for TransformError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransformError::CallNotInlined(n) => write!(
+                f,
+                "@{n} contains a call; differentiate the module with calls inlined (transform::inline::inline_calls)"
+            ),
+            TransformError::Unsupported(m) => write!(f, "unsupported: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for TransformError {}
