@@ -60,7 +60,7 @@ fn main() -> ExitCode {
                             r.problem,
                             r.mode,
                             r.error.unwrap_or(f64::NAN),
-                            r.tolerance()
+                            r.tolerance
                         );
                     }
                     ExitCode::FAILURE

@@ -81,8 +81,8 @@ def workloads():
     for name, n, m, p in [("ba1_n49_m7776_p31843", 49, 7776, 31843), ("ba14_n356_m226730_p1255268", 356, 226730, 1255268)]:
         yield "ba", name, "objective", "jacobian", {
             "n": n, "m": m, "p": p, "cam": cam, "x": [0.3, -0.2, 2.0], "w": 0.8, "feat": [12.0, -7.0]}
-    for c in [100, 100000]:
-        yield "ht", f"hand_t26_c{c}", "objective", "jacobian", hand(c)
+    for name, c in [("hand1_t26_c100", 100), ("hand12_t26_c100000", 100000)]:
+        yield "ht", name, "objective", "jacobian", hand(c)
     for f in ["ff", "fr", "rf", "rr"]:
         yield "particle", f, None, f, {"w": 0.0}
     for f in ["ff", "fr", "rf", "rr"]:

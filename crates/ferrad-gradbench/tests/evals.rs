@@ -471,3 +471,25 @@ fn saddle_all_modes() {
         assert_close(f, &out, &[8.246324826140356e-06; 4], 1e-10);
     }
 }
+
+#[test]
+fn gmm_weighted_beta_sum_matches_the_sum_over_points() {
+    use ferrad_gradbench::evals::gmm::{Moments, beta, weighted_beta_sum};
+    let d = 4;
+    let mu = [0.1, -0.3, 0.2, 0.5];
+    let q = [0.2, -0.1, 0.3, 0.0];
+    let l = [0.4, -0.2, 0.1, 0.3, -0.5, 0.25];
+    let points: Vec<Vec<f64>> = (0..5)
+        .map(|i| (0..d).map(|j| ((i * d + j) as f64 * 0.7).sin()).collect())
+        .collect();
+    let weights = [0.1, 0.5, 0.05, 0.3, 0.05];
+    let mut m = Moments::zero(d);
+    let mut want = 0.0;
+    for (x, &w) in points.iter().zip(&weights) {
+        m.add(w, x);
+        want += w * beta(0.7, &mu, &q, &l, x);
+    }
+    m.mirror();
+    let got = weighted_beta_sum(0.7, &mu, &q, &l, &m);
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+}

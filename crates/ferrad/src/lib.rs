@@ -29,7 +29,7 @@ pub use ferrad_core::{
     apply_rule, central_differences, check_gradient, derivative, gradient, gradient_forward,
     hessian, hvp, jacobian, jvp, scalar_fn, vector_fn, vjp,
 };
-pub use ferrad_core::{custom, forward, lift, reverse, rules};
+pub use ferrad_core::{checkpoint, custom, debug, forward, lift, mixed, reverse, rules, stdrules};
 
 /// Everything a user of the generic API needs in scope: [`Real`], the number types, the
 /// function traits, custom rules, and `num_traits::{Float, FloatConst}` so that closures can call

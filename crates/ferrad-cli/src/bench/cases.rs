@@ -30,6 +30,8 @@ pub struct Mode {
     pub skip: Option<String>,
     /// Extra facts (tape memory, passes).
     pub note: String,
+    /// Tolerance on the relative error, when not the kind's default (reduced precision).
+    pub tol: Option<f64>,
 }
 
 /// A problem instance: its modes and how to measure a result's error.
@@ -43,7 +45,7 @@ pub struct Case {
 }
 
 fn mode(name: &'static str, kind: ModeKind, run: impl Fn() -> (f64, Vec<f64>) + 'static) -> Mode {
-    Mode { name, kind, run: Box::new(run), skip: None, note: String::new() }
+    Mode { name, kind, run: Box::new(run), skip: None, note: String::new(), tol: None }
 }
 
 /// Relative error of `got` against `want`, with a floor of 1e-300 on the denominator.
@@ -212,6 +214,33 @@ fn case_r(n: usize) -> Case {
             (v, g)
         });
         m.note = "same tape, closure API".into();
+        modes.push(m);
+    }
+    for (name, tol) in [("reverse-f32-tape", 1e-4), ("reverse-f16-tape", 4e-3), ("reverse-bf16-tape", 3e-2)] {
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let run = move || {
+            let (y, g, _) = match name {
+                "reverse-f16-tape" => ferrad::mixed::gradient_f16(&ProblemR32, &x32),
+                "reverse-bf16-tape" => ferrad::mixed::gradient_bf16(&ProblemR32, &x32),
+                _ => ferrad::mixed::gradient_with::<f32>(|v| r_loss32(v), &x32),
+            };
+            (y as f64, g.into_iter().map(f64::from).collect())
+        };
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let (_, _, stats) = match name {
+            "reverse-f16-tape" => ferrad::mixed::gradient_f16(&ProblemR32, &x32),
+            "reverse-bf16-tape" => ferrad::mixed::gradient_bf16(&ProblemR32, &x32),
+            _ => ferrad::mixed::gradient_with::<f32>(|v| r_loss32(v), &x32),
+        };
+        let mut m = mode(name, ModeKind::Approximate, run);
+        m.tol = Some(tol);
+        m.note = format!(
+            "{} partials, f32 adjoints: {} B/entry, {:.1} MB tape + {:.1} MB adjoints",
+            stats.storage,
+            stats.bytes_per_entry,
+            stats.bytes as f64 / 1e6,
+            stats.adjoint_bytes as f64 / 1e6
+        );
         modes.push(m);
     }
     {

@@ -50,6 +50,19 @@ pub fn r_loss<T: Real>(x: &[T]) -> T {
     x.iter().map(|&v| v.tanh().powi(3) + v * v).sum()
 }
 
+/// R in single precision (for the reduced-precision tapes).
+pub fn r_loss32<T: Real<f32>>(x: &[T]) -> T {
+    x.iter().map(|&v| v.tanh().powi(3) + v * v).sum()
+}
+
+/// [`r_loss32`] as a single-precision function.
+pub struct ProblemR32;
+impl ferrad::mixed::ScalarFn32 for ProblemR32 {
+    fn eval<T: Real<f32>>(&self, x: &[T]) -> T {
+        r_loss32(x)
+    }
+}
+
 /// The inputs of R: `xᵢ = sin(i)`, `i = 1..=n`.
 pub fn r_input(n: usize) -> Vec<f64> {
     (1..=n).map(|i| (i as f64).sin()).collect()

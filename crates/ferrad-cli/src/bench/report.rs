@@ -33,6 +33,8 @@ pub struct Record {
     pub skipped: Option<String>,
     /// Extra facts.
     pub note: String,
+    /// The largest relative error that counts as agreeing.
+    pub tolerance: f64,
 }
 
 impl Record {
@@ -48,6 +50,7 @@ impl Record {
             error: Some(error),
             skipped: None,
             note: mode.note.clone(),
+            tolerance: tolerance(mode),
         }
     }
 
@@ -63,6 +66,7 @@ impl Record {
             error: None,
             skipped: Some(why.into()),
             note: mode.note.clone(),
+            tolerance: tolerance(mode),
         }
     }
 
@@ -74,18 +78,17 @@ impl Record {
         }
     }
 
-    /// The tolerance that applies to this mode.
-    pub fn tolerance(&self) -> f64 {
-        match self.kind {
-            ModeKind::Approximate => APPROX_TOL,
-            _ => EXACT_TOL,
-        }
-    }
-
     /// Whether the result agreed with the reference (skipped modes agree vacuously).
     pub fn agrees(&self) -> bool {
-        self.error.is_none_or(|e| e <= self.tolerance())
+        self.error.is_none_or(|e| e <= self.tolerance)
     }
+}
+
+fn tolerance(mode: &Mode) -> f64 {
+    mode.tol.unwrap_or(match mode.kind {
+        ModeKind::Approximate => APPROX_TOL,
+        _ => EXACT_TOL,
+    })
 }
 
 fn fmt_time(d: Duration) -> String {
@@ -177,7 +180,7 @@ pub fn json(records: &[Record]) -> String {
             json_num(r.ratio_primal),
             json_num(r.ratio_hand),
             json_num(r.error),
-            json_num(Some(r.tolerance())),
+            json_num(Some(r.tolerance)),
             r.agrees(),
             r.skipped.as_deref().map_or_else(|| "null".into(), json_str),
             json_str(&r.note),

@@ -29,6 +29,8 @@
 //!
 //! TABLE_PLACEHOLDER
 
+#[doc(hidden)]
+pub mod accuracy;
 mod exp_log;
 mod hyperbolic;
 mod inverse_trig;

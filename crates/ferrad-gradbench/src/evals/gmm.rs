@@ -5,15 +5,19 @@
 //! `C + Σᵢ lse_k(βᵢₖ) − n·lse(α) + prior`, where `βᵢₖ = αₖ + Σⱼ qₖⱼ − ½‖Qₖ(xᵢ − μₖ)‖²` depends on
 //! component `k`'s parameters only. A single tape of the whole objective would hold
 //! `~n·k·d²` entries (10 GB at `d = 64, k = 100, n = 1000`), so the gradient is assembled by
-//! reverse mode piece by piece, every piece differentiated by ferrad:
-//! 1. the adjoint of each `βᵢₖ` is `∂ lse/∂βᵢₖ`, from [`ferrad::gradient`] of the generic
+//! reverse mode piece by piece, every derivative taken by ferrad:
+//! 1. the adjoint `wᵢₖ` of each `βᵢₖ` is `∂ lse/∂βᵢₖ`, from [`ferrad::gradient`] of the generic
 //!    [`super::lse::lse`] at the point's `βᵢ·`;
-//! 2. each `βᵢₖ` is recorded on a small fresh [`Tape`] (`~d²` entries, cache resident) over
-//!    component `k`'s parameters and swept with that seed ([`Tape::adjoints_wrt`]);
+//! 2. with those adjoints fixed, `Σᵢ wᵢₖ·∇βᵢₖ = ∇Fₖ` for `Fₖ(θₖ) = Σᵢ wᵢₖ·βᵢₖ(θₖ)`, and `Fₖ` only
+//!    needs the weighted moments `Σᵢ wᵢₖ`, `Σᵢ wᵢₖ xᵢ`, `Σᵢ wᵢₖ xᵢxᵢᵀ` of the data (plain `f64`
+//!    sums, no derivative), since `Σᵢ wᵢ‖Q(xᵢ − μ)‖² = tr(Q S Qᵀ)` with
+//!    `S = Σᵢ wᵢ(xᵢ − μ)(xᵢ − μ)ᵀ`. So [`weighted_beta_sum`] is recorded once per component
+//!    (`~d³/3` entries instead of `n·d²`) and swept once;
 //! 3. the terms that do not involve the data (`−n·lse(α)` and the prior) are one
 //!    [`ferrad::gradient`] over all parameters.
 //!
-//! Invariant: the primal and every recorded piece call the same generic [`beta`] and [`rest`].
+//! Invariant: the primal and every recorded piece call the same generic [`beta`] and [`rest`];
+//! [`weighted_beta_sum`] equals `Σᵢ wᵢ·beta(…, xᵢ)` for any weights (tested).
 
 use ferrad::prelude::*;
 use serde::Deserialize;
@@ -121,6 +125,80 @@ pub fn beta<T: Real>(alpha: T, mu: &[T], q: &[T], l: &[T], x: &[f64]) -> T {
     alpha + sum_q - sq * 0.5
 }
 
+/// Component `k`'s data moments under weights `wᵢ`: `Σ wᵢ`, `Σ wᵢ xᵢ` and `Σ wᵢ xᵢxᵢᵀ`
+/// (`d × d`, row-major, symmetric).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Moments {
+    /// `Σ wᵢ`.
+    pub w: f64,
+    /// `Σ wᵢ xᵢ`.
+    pub m1: Vec<f64>,
+    /// `Σ wᵢ xᵢxᵢᵀ`.
+    pub m2: Vec<f64>,
+}
+
+impl Moments {
+    /// Zero moments in dimension `d`.
+    pub fn zero(d: usize) -> Self {
+        Moments {
+            w: 0.0,
+            m1: vec![0.0; d],
+            m2: vec![0.0; d * d],
+        }
+    }
+
+    /// Adds the point `x` with weight `w` (lower triangle of `m2` only; see [`Moments::mirror`]).
+    pub fn add(&mut self, w: f64, x: &[f64]) {
+        let d = x.len();
+        self.w += w;
+        for (a, &xa) in x.iter().enumerate() {
+            let wx = w * xa;
+            self.m1[a] += wx;
+            for (m, &xb) in self.m2[a * d..a * d + a + 1].iter_mut().zip(x) {
+                *m += wx * xb;
+            }
+        }
+    }
+
+    /// Copies the lower triangle of `m2` to the upper one.
+    pub fn mirror(&mut self) {
+        let d = self.m1.len();
+        for a in 0..d {
+            for b in 0..a {
+                self.m2[b * d + a] = self.m2[a * d + b];
+            }
+        }
+    }
+}
+
+/// `Σᵢ wᵢ·βᵢ` for one component from the weighted moments of the points:
+/// `W·(α + Σⱼ qⱼ) − ½ Σ_r [q_rᵀ M₂ q_r − 2 (q_r·μ)(q_r·M₁) + W (q_r·μ)²]`, where `q_r` is row `r`
+/// of `Q(q, l)` — `tr(Q S Qᵀ)` for the scatter matrix `S` of the points about `μ`.
+pub fn weighted_beta_sum<T: Real>(alpha: T, mu: &[T], q: &[T], l: &[T], m: &Moments) -> T {
+    let d = mu.len();
+    // Row r of Q: Q[r][c] = l[start(c) + r − c − 1] for c < r (columns are stored in order),
+    // Q[r][r] = exp(q_r).
+    let start = |c: usize| c * (d - 1) - c * c.saturating_sub(1) / 2;
+    let mut row: Vec<T> = Vec::with_capacity(d);
+    let mut total = T::cst(0.0);
+    for r in 0..d {
+        row.clear();
+        row.extend((0..r).map(|c| l[start(c) + r - c - 1]));
+        row.push(q[r].exp());
+        let mut quad = T::cst(0.0);
+        for (a, &qa) in row.iter().enumerate() {
+            let m2a = &m.m2[a * d..a * d + r + 1];
+            let v: T = row.iter().zip(m2a).map(|(&qb, &s)| qb * s).sum();
+            quad += qa * v;
+        }
+        let q_mu: T = row.iter().zip(mu).map(|(&a, &b)| a * b).sum();
+        let q_m1: T = row.iter().zip(&m.m1).map(|(&a, &b)| a * b).sum();
+        total += quad - q_mu * q_m1 * 2.0 + q_mu * q_mu * m.w;
+    }
+    let sum_q: T = q.iter().copied().sum();
+    (alpha + sum_q) * m.w - total * 0.5
+}
+
 impl Gmm {
     fn l_size(&self) -> usize {
         self.d * (self.d - 1) / 2
@@ -202,7 +280,7 @@ impl Gmm {
         let (alpha, mu, q, l) = self.split(p);
         let lse_fn = ferrad::scalar_fn!(lse);
         let mut betas = vec![0.0; k];
-        let mut theta = Vec::with_capacity(1 + 2 * d + ls);
+        let mut moments = vec![Moments::zero(d); k];
         for xi in self.x.chunks_exact(d) {
             for (ik, b) in betas.iter_mut().enumerate() {
                 *b = beta(
@@ -213,39 +291,38 @@ impl Gmm {
                     xi,
                 );
             }
-            let (_, seeds) = ferrad::gradient(&lse_fn, &betas);
-            for ik in 0..k {
-                theta.clear();
-                theta.push(alpha[ik]);
-                theta.extend_from_slice(&mu[ik * d..(ik + 1) * d]);
-                theta.extend_from_slice(&q[ik * d..(ik + 1) * d]);
-                theta.extend_from_slice(&l[ik * ls..(ik + 1) * ls]);
-                let tape = Tape::<f64>::new();
-                let v = tape.vars(&theta);
-                let b = beta(
-                    v[0],
-                    &v[1..1 + d],
-                    &v[1 + d..1 + 2 * d],
-                    &v[1 + 2 * d..],
-                    xi,
-                );
-                let adj = tape.adjoints_wrt(&[(b, seeds[ik])], &v);
-                g_alpha[ik] += adj[0];
-                for (g, a) in g_mu[ik * d..(ik + 1) * d].iter_mut().zip(&adj[1..1 + d]) {
-                    *g += a;
-                }
-                for (g, a) in g_q[ik * d..(ik + 1) * d]
-                    .iter_mut()
-                    .zip(&adj[1 + d..1 + 2 * d])
-                {
-                    *g += a;
-                }
-                for (g, a) in g_l[ik * ls..(ik + 1) * ls]
-                    .iter_mut()
-                    .zip(&adj[1 + 2 * d..])
-                {
-                    *g += a;
-                }
+            let (_, w) = ferrad::gradient(&lse_fn, &betas);
+            for (m, &wk) in moments.iter_mut().zip(&w) {
+                m.add(wk, xi);
+            }
+        }
+        let mut theta = Vec::with_capacity(1 + 2 * d + ls);
+        for (ik, m) in moments.iter_mut().enumerate() {
+            m.mirror();
+            theta.clear();
+            theta.push(alpha[ik]);
+            theta.extend_from_slice(&mu[ik * d..(ik + 1) * d]);
+            theta.extend_from_slice(&q[ik * d..(ik + 1) * d]);
+            theta.extend_from_slice(&l[ik * ls..(ik + 1) * ls]);
+            let tape = Tape::<f64>::new();
+            let v = tape.vars(&theta);
+            let f = weighted_beta_sum(v[0], &v[1..1 + d], &v[1 + d..1 + 2 * d], &v[1 + 2 * d..], m);
+            let adj = tape.adjoints_wrt(&[(f, 1.0)], &v);
+            g_alpha[ik] += adj[0];
+            for (g, a) in g_mu[ik * d..(ik + 1) * d].iter_mut().zip(&adj[1..1 + d]) {
+                *g += a;
+            }
+            for (g, a) in g_q[ik * d..(ik + 1) * d]
+                .iter_mut()
+                .zip(&adj[1 + d..1 + 2 * d])
+            {
+                *g += a;
+            }
+            for (g, a) in g_l[ik * ls..(ik + 1) * ls]
+                .iter_mut()
+                .zip(&adj[1 + 2 * d..])
+            {
+                *g += a;
             }
         }
         grad

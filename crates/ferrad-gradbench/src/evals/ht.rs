@@ -294,13 +294,14 @@ impl Hand {
         err
     }
 
-    /// The Jacobian, one row per residual: `[∂/∂u₀, ∂/∂u₁,] ∂/∂θ`.
-    pub fn jacobian(&self, theta: &[f64], us: Option<&[f64]>) -> Vec<Vec<f64>> {
+    /// The Jacobian, row-major with one row per residual: `[∂/∂u₀, ∂/∂u₁,] ∂/∂θ`; returns the
+    /// number of columns and the entries.
+    pub fn jacobian(&self, theta: &[f64], us: Option<&[f64]>) -> (usize, Vec<f64>) {
         const N: usize = 14;
         let extra = if us.is_some() { 2 } else { 0 };
         let n_dirs = theta.len() + extra;
         let n_rows = 3 * self.correspondences.len();
-        let mut jac = vec![vec![0.0; n_dirs]; n_rows];
+        let mut jac = vec![0.0; n_rows * n_dirs];
         for start in (0..n_dirs).step_by(N) {
             // Direction d: u₀ (d = 0), u₁ (d = 1) when complicated, then θ.
             let seed = |d: usize, v: f64| {
@@ -323,11 +324,11 @@ impl Hand {
             });
             let err = self.objective(&th, u.as_deref());
             let width = N.min(n_dirs - start);
-            for (row, e) in jac.iter_mut().zip(&err) {
+            for (row, e) in jac.chunks_exact_mut(n_dirs).zip(&err) {
                 row[start..start + width].copy_from_slice(&e.eps[..width]);
             }
         }
-        jac
+        (n_dirs, jac)
     }
 }
 
@@ -459,7 +460,11 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
     let (hand, theta, us) = build(inp)?;
     match function {
         "objective" => Ok(prep.run(runs, || hand.objective(&theta, us.as_deref()), |e| json!(e))),
-        "jacobian" => Ok(prep.run(runs, || hand.jacobian(&theta, us.as_deref()), |j| json!(j))),
+        "jacobian" => Ok(prep.run(
+            runs,
+            || hand.jacobian(&theta, us.as_deref()),
+            |(cols, j)| json!(j.chunks_exact(cols).collect::<Vec<_>>()),
+        )),
         _ => Err(super::unknown_function(
             "ht",
             function,

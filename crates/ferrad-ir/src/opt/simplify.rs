@@ -1,7 +1,7 @@
 //! Algebraic simplification under a [`FloatPolicy`] (see [`crate::opt`] for what each allows).
 //!
 //! Rules: `x*1`, `1*x`, `x/1 → x`; `x*-1`, `x/-1 → -x`; `x-0`, `x+-0 → x`; `--x → x`;
-//! `select(c, a, a) → a`; `powi(x, 1) → x`; `mul_add(1, b, c) → b + c`; integer `x+0`, `x-0`,
+//! `select(c, a, a) → a`; `powi(x, 1) → x`; `powi(x, 2) → x*x`; `mul_add(1, b, c) → b + c`; integer `x+0`, `x-0`,
 //! `x*1`; with signed zeros allowed: `x+0 → x`, `0-x → -x`, `mul_add(a, b, 0) → a*b`; with
 //! finite math: `x*0 → 0`, `x-x → 0`.
 //!
@@ -97,6 +97,8 @@ impl Simplify {
                 }
             }
             Op::Unary(Unary::Powi(1)) => return Some(a[0]),
+            // `powi` multiplies by repeated squaring, so `powi(x, 2)` is exactly `x * x`.
+            Op::Unary(Unary::Powi(2)) => return Some(b.mul(a[0], a[0])),
             Op::Ternary(Ternary::MulAdd) => {
                 if self.is(a[0], 1.0) {
                     return Some(b.add(a[1], a[2]));

@@ -7,7 +7,7 @@ use crate::{DiffOptions, EmitKind, Error, Mode, diff_text};
 fn reverse_ir_output_parses_and_reports_stats() {
     let out = diff_text(R, &DiffOptions { stats: true, ..DiffOptions::default() }).unwrap();
     let first = out.lines().next().unwrap();
-    assert!(first.starts_with("// ops: 12 in @r, "), "{out}");
+    assert!(first.starts_with("// ops: 10 in @r, "), "{out}");
     assert!(out.contains("fn @r_vjp(%0: &[f64], %1: &mut [f64], %2: f64) -> (f64)"), "{out}");
     // The output, stats comments included, is valid IR text.
     crate::parse::parse_function(&out).unwrap();
