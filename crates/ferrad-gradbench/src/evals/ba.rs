@@ -98,9 +98,9 @@ pub fn w_err<T: Real>(w: T) -> T {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SparseJacobian {
     /// Row pointer.
-    pub rows: Vec<usize>,
+    pub rows: Vec<u32>,
     /// Column of each nonzero.
-    pub cols: Vec<usize>,
+    pub cols: Vec<u32>,
     /// Value of each nonzero.
     pub vals: Vec<f64>,
 }
@@ -152,15 +152,17 @@ impl Ba {
         (reproj, werr)
     }
 
-    /// The sparse Jacobian, by forward mode block by block.
-    pub fn jacobian(&self) -> SparseJacobian {
+    /// The sparse Jacobian, by forward mode block by block, into `jac` (cleared first; its
+    /// buffers are reused between calls, as the reference tool reuses its `SparseMat`).
+    pub fn jacobian(&self, jac: &mut SparseJacobian) {
         let (n, m, p) = (self.n, self.m, self.p);
         let nnz = (NCAM + 3 + 1) * 2 * p + p;
-        let mut jac = SparseJacobian {
-            rows: Vec::with_capacity(3 * p + 1),
-            cols: Vec::with_capacity(nnz),
-            vals: Vec::with_capacity(nnz),
-        };
+        jac.rows.clear();
+        jac.cols.clear();
+        jac.vals.clear();
+        jac.rows.reserve(3 * p + 1);
+        jac.cols.reserve(nnz);
+        jac.vals.reserve(nnz);
         jac.rows.push(0);
         let mut cam = [DualVec::<f64, 15>::constant(0.0); NCAM];
         let mut x = [DualVec::<f64, 15>::constant(0.0); 3];
@@ -178,14 +180,14 @@ impl Ba {
                 let last = *jac.rows.last().expect("rows starts with 0");
                 jac.rows.push(last + 15);
                 for j in 0..NCAM {
-                    jac.cols.push(NCAM * c + j);
+                    jac.cols.push(index(NCAM * c + j));
                     jac.vals.push(row.eps[j]);
                 }
                 for j in 0..3 {
-                    jac.cols.push(NCAM * n + 3 * pt + j);
+                    jac.cols.push(index(NCAM * n + 3 * pt + j));
                     jac.vals.push(row.eps[NCAM + j]);
                 }
-                jac.cols.push(NCAM * n + 3 * m + i);
+                jac.cols.push(index(NCAM * n + 3 * m + i));
                 jac.vals.push(row.eps[NCAM + 3]);
             }
         }
@@ -193,11 +195,15 @@ impl Ba {
             let (_, dw) = ferrad::derivative(w_err, self.w[i]);
             let last = *jac.rows.last().expect("rows starts with 0");
             jac.rows.push(last + 1);
-            jac.cols.push(NCAM * n + 3 * m + i);
+            jac.cols.push(index(NCAM * n + 3 * m + i));
             jac.vals.push(dw);
         }
-        jac
     }
+}
+
+/// A column or row index as the compact `u32` the output stores.
+fn index(i: usize) -> u32 {
+    u32::try_from(i).expect("ba: more than 2^32 columns")
 }
 
 fn excerpt<X: Copy>(v: &[X]) -> Vec<X> {
@@ -226,11 +232,30 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
                 })
             },
         )),
-        "jacobian" => Ok(prep.run(
-            runs,
-            || ba.jacobian(),
-            |j| json!({"rows": excerpt(&j.rows), "cols": excerpt(&j.cols), "vals": excerpt(&j.vals)}),
+        "jacobian" => {
+            if (NCAM * ba.n + 3 * ba.m + ba.p) as u64 >= u64::from(u32::MAX)
+                || 31 * ba.p as u64 >= u64::from(u32::MAX)
+            {
+                return Err("ba: the Jacobian is too large for 32-bit indices".into());
+            }
+            let buffer = core::cell::Cell::new(SparseJacobian::default());
+            Ok(prep.run(
+                runs,
+                || {
+                    let mut jac = buffer.take();
+                    ba.jacobian(&mut jac);
+                    buffer.set(jac);
+                },
+                |()| {
+                    let j = buffer.take();
+                    json!({"rows": excerpt(&j.rows), "cols": excerpt(&j.cols), "vals": excerpt(&j.vals)})
+                },
+            ))
+        }
+        _ => Err(super::unknown_function(
+            "ba",
+            function,
+            &["objective", "jacobian"],
         )),
-        _ => Err(super::unknown_function("ba", function, &["objective", "jacobian"])),
     }
 }

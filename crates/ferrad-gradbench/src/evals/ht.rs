@@ -271,11 +271,10 @@ impl Hand {
         out
     }
 
-    /// The residuals `3·c`, with the barycentric coordinates `us` (`2·c`) in the complicated
-    /// variant.
-    pub fn objective<T: Real>(&self, theta: &[T], us: Option<&[T]>) -> Vec<T> {
+    /// Calls `sink(r, eᵣ)` for each residual `r` in order (`3·c` of them), with the barycentric
+    /// coordinates `us` (`2·c`) in the complicated variant.
+    fn residuals<T: Real>(&self, theta: &[T], us: Option<&[T]>, mut sink: impl FnMut(usize, T)) {
         let pos = self.vertex_positions(theta);
-        let mut err = Vec::with_capacity(3 * self.correspondences.len());
         for (i, &c) in self.correspondences.iter().enumerate() {
             for j in 0..3 {
                 let model_point = match us {
@@ -288,20 +287,32 @@ impl Hand {
                             + (T::cst(1.0) - u0 - u1) * pos.at(j, v2)
                     }
                 };
-                err.push(-model_point + self.points.at(j, i));
+                sink(3 * i + j, -model_point + self.points.at(j, i));
             }
         }
+    }
+
+    /// The residuals `3·c`, with the barycentric coordinates `us` (`2·c`) in the complicated
+    /// variant.
+    pub fn objective<T: Real>(&self, theta: &[T], us: Option<&[T]>) -> Vec<T> {
+        let mut err = Vec::with_capacity(3 * self.correspondences.len());
+        self.residuals(theta, us, |_, e| err.push(e));
         err
     }
 
-    /// The Jacobian, row-major with one row per residual: `[∂/∂u₀, ∂/∂u₁,] ∂/∂θ`; returns the
-    /// number of columns and the entries.
-    pub fn jacobian(&self, theta: &[f64], us: Option<&[f64]>) -> (usize, Vec<f64>) {
+    /// The number of Jacobian columns: `θ`, plus `u₀` and `u₁` in the complicated variant.
+    pub fn n_cols(&self, theta: &[f64], us: Option<&[f64]>) -> usize {
+        theta.len() + if us.is_some() { 2 } else { 0 }
+    }
+
+    /// The Jacobian into `jac`, row-major with one row per residual:
+    /// `[∂/∂u₀, ∂/∂u₁,] ∂/∂θ` ([`Hand::n_cols`] columns). `jac` is reused between calls, as the
+    /// reference tool reuses its output buffer.
+    pub fn jacobian(&self, theta: &[f64], us: Option<&[f64]>, jac: &mut Vec<f64>) {
         const N: usize = 14;
         let extra = if us.is_some() { 2 } else { 0 };
-        let n_dirs = theta.len() + extra;
-        let n_rows = 3 * self.correspondences.len();
-        let mut jac = vec![0.0; n_rows * n_dirs];
+        let n_dirs = self.n_cols(theta, us);
+        jac.resize(3 * self.correspondences.len() * n_dirs, 0.0);
         for start in (0..n_dirs).step_by(N) {
             // Direction d: u₀ (d = 0), u₁ (d = 1) when complicated, then θ.
             let seed = |d: usize, v: f64| {
@@ -322,13 +333,12 @@ impl Hand {
                     .map(|(k, &v)| seed(k % 2, v))
                     .collect()
             });
-            let err = self.objective(&th, u.as_deref());
             let width = N.min(n_dirs - start);
-            for (row, e) in jac.chunks_exact_mut(n_dirs).zip(&err) {
-                row[start..start + width].copy_from_slice(&e.eps[..width]);
-            }
+            self.residuals(&th, u.as_deref(), |r, e| {
+                jac[r * n_dirs + start..r * n_dirs + start + width]
+                    .copy_from_slice(&e.eps[..width]);
+            });
         }
-        (n_dirs, jac)
     }
 }
 
@@ -460,11 +470,19 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
     let (hand, theta, us) = build(inp)?;
     match function {
         "objective" => Ok(prep.run(runs, || hand.objective(&theta, us.as_deref()), |e| json!(e))),
-        "jacobian" => Ok(prep.run(
-            runs,
-            || hand.jacobian(&theta, us.as_deref()),
-            |(cols, j)| json!(j.chunks_exact(cols).collect::<Vec<_>>()),
-        )),
+        "jacobian" => {
+            let cols = hand.n_cols(&theta, us.as_deref());
+            let buffer = core::cell::Cell::new(Vec::new());
+            Ok(prep.run(
+                runs,
+                || {
+                    let mut jac = buffer.take();
+                    hand.jacobian(&theta, us.as_deref(), &mut jac);
+                    buffer.set(jac);
+                },
+                |()| json!(buffer.take().chunks_exact(cols).collect::<Vec<_>>()),
+            ))
+        }
         _ => Err(super::unknown_function(
             "ht",
             function,
