@@ -281,6 +281,30 @@ fn hessian_through_linear_solve_large() {
 }
 
 #[test]
+fn reverse_over_reverse_through_linear_solve() {
+    // Var<Var<f64>>: the rule's vjp runs on Var<f64>, recorded on the outer tape, so sweeping the
+    // outer tape from each inner adjoint gives a Hessian row.
+    let n = 2;
+    let ab = system(n);
+    let (_, _, h) = hessian(&SolveLoss { n }, &ab);
+    let outer = Tape::<f64>::new();
+    let xo = outer.vars(&ab);
+    let inner = Tape::<Var<f64>>::new();
+    let xi = inner.vars(&xo);
+    let y = SolveLoss { n }.eval(&xi);
+    let g = inner.adjoints_wrt(&[(y, Var::constant(1.0))], &xi);
+    for i in 0..ab.len() {
+        let row = outer.adjoints_wrt(&[(g[i], 1.0)], &xo);
+        assert_close(
+            &format!("reverse-over-reverse H row {i}"),
+            &row,
+            &h[i],
+            1e-12,
+        );
+    }
+}
+
+#[test]
 fn rule_agrees_with_tracing_through_the_generic_lu() {
     // The rule (opaque primal + textbook derivatives) and plain operator overloading through the
     // same LU must give the same first and second derivatives.
