@@ -63,7 +63,11 @@ impl Activity {
     }
 
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, a)| *a == self).map(|(s, _)| *s).unwrap_or("?")
+        Self::ALL
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("?")
     }
 
     /// Whether the activity belongs to `mode` (`Const` belongs to both).
@@ -97,9 +101,9 @@ pub fn parse(mode: Mode, args: TokenStream) -> syn::Result<Attr> {
         if input.is_empty() {
             return Err(syn::Error::new(Span::call_site(), usage));
         }
-        let name: Ident = input
-            .parse()
-            .map_err(|e| syn::Error::new(e.span(), format!("{usage}: NAME must be an identifier")))?;
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(e.span(), format!("{usage}: NAME must be an identifier"))
+        })?;
         let mut width = 1usize;
         let mut acts = Vec::new();
         let mut first = true;
@@ -145,7 +149,12 @@ pub fn parse(mode: Mode, args: TokenStream) -> syn::Result<Attr> {
                 }
             }
         }
-        Ok(Attr { mode, name, width, acts })
+        Ok(Attr {
+            mode,
+            name,
+            width,
+            acts,
+        })
     };
     parser.parse2(args)
 }

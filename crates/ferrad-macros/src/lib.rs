@@ -16,6 +16,36 @@
 //! `ferrad::hvp` to rounding.
 //!
 //! See [`macro@autodiff_forward`] and [`macro@autodiff_reverse`] for the grammar.
+//!
+//! # Differences from `std::autodiff`
+//!
+//! The grammar and the generated signatures are std's; these are the places where ferrad
+//! says no or does more:
+//!
+//! - `DuplicatedOnly` / `DualOnly` inputs behave like `Duplicated` / `Dual`: the primal is still
+//!   computed and the generated function stays safe (std makes it `unsafe`).
+//! - `ActiveOnly` is accepted only as the return activity (std accepts it on inputs and then
+//!   returns no gradient for them); `Active` only on `f64`/`f32` scalars; `Dualv` only on
+//!   slices and not on the return (std's `Dualv` return type, `(f64, f64)`, cannot hold WIDTH
+//!   tangents: use `Dual` with a WIDTH, which returns `[f64; WIDTH + 1]`).
+//! - A WIDTH greater than 1 is a forward-mode feature here.
+//! - Derivatives nest (forward over reverse for H·v, forward over forward), and calls to
+//!   `Real`-generic functions and custom rules are differentiated through ferrad's rules.
+//!
+//! # Limits of the current (operator-overloading) backend
+//!
+//! - A call `g(…)` inside an annotated body reaches `g`'s derivative when `g` is annotated (or
+//!   generated) *earlier in the same file*; otherwise `g` must be generic over
+//!   `T: ferrad::Real`.
+//! - References to a generic number have no arithmetic, so iterator items are taken by value:
+//!   the macro rewrites `x.iter().sum()`, and closures `|v|` / `|(a, b)|` given to `map` or
+//!   `for_each` on `x.iter()` / `x.iter().zip(…)`, itself; other adaptors (`fold`, `filter`…)
+//!   take their items by pattern (`|acc, &v|`) or after `.copied()`.
+//! - Free functions only (no `self`, no associated functions), no `async`, no generic type
+//!   parameters (lifetimes and const generics are fine), no items using floats nested in the
+//!   body. Each is a `compile_error!` that says so.
+//! - Reverse mode records a tape (`ferrad::Tape`) per call; the compiled, tape-free reverse
+//!   code of DESIGN §3.4 (through ferrad-ir) is the planned second backend.
 
 mod attr;
 mod expand;

@@ -48,7 +48,12 @@ pub fn real_path(float: Float) -> TokenStream {
 static REGISTRY: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
 
 fn file_of(span: Span) -> String {
-    span.unwrap().file()
+    // Outside a macro expansion (unit tests of this crate) there is no source file.
+    if proc_macro::is_available() {
+        span.unwrap().file()
+    } else {
+        String::new()
+    }
 }
 
 pub fn register(name: &Ident) {
@@ -75,7 +80,11 @@ pub struct Rewriter {
 
 impl Rewriter {
     pub fn new(float: Float, span: Span) -> Self {
-        Rewriter { float, file: file_of(span), errors: Vec::new() }
+        Rewriter {
+            float,
+            file: file_of(span),
+            errors: Vec::new(),
+        }
     }
 
     fn cst(&self, v: TokenStream, span: Span) -> Expr {
@@ -88,7 +97,12 @@ impl Rewriter {
         if p.qself.is_some() {
             return None;
         }
-        let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let segs: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         let fl = self.float.ident().to_string();
         let rest: &[&str] = match segs.as_slice() {
@@ -150,7 +164,9 @@ impl Rewriter {
 
 fn float_suffix(lit: &Lit) -> Option<String> {
     match lit {
-        Lit::Float(f) if matches!(f.suffix(), "" | "f64" | "f32") => Some(f.base10_digits().to_string()),
+        Lit::Float(f) if matches!(f.suffix(), "" | "f64" | "f32") => {
+            Some(f.base10_digits().to_string())
+        }
         Lit::Int(i) if matches!(i.suffix(), "f64" | "f32") => Some(i.base10_digits().to_string()),
         _ => None,
     }
@@ -184,6 +200,7 @@ impl VisitMut for Rewriter {
                     return;
                 }
             }
+            Expr::MethodCall(_) => deref_iter_items(e, self.float),
             Expr::Call(c) => {
                 if let Expr::Path(p) = &mut *c.func
                     && p.qself.is_none()
@@ -203,7 +220,7 @@ impl VisitMut for Rewriter {
         // `f64` as a type or as the first segment of a path (`f64::sqrt`) becomes `__T`.
         if p.leading_colon.is_none()
             && let Some(first) = p.segments.first_mut()
-            && first.ident == self.float.ident().to_string()
+            && first.ident == self.float.ident()
             && first.arguments.is_none()
         {
             first.ident = Ident::new("__T", first.ident.span());
@@ -229,10 +246,88 @@ impl VisitMut for Rewriter {
     }
 }
 
+fn is_call(e: &Expr, name: &str, nargs: usize) -> bool {
+    matches!(e, Expr::MethodCall(m) if m.method == name && m.args.len() == nargs)
+}
+
+/// Makes iterator chains over references work for a generic number (which, unlike `f64`, has
+/// no arithmetic on references): `x.iter().sum()` → `x.iter().copied().sum()`, and a closure
+/// `|v|` (or `|(a, b)|` after `zip`) given to `map`/`for_each` on `x.iter()` takes its items
+/// by pattern: `|&v|`, `|(&a, &b)|`.
+fn deref_iter_items(e: &mut Expr, float: Float) {
+    let Expr::MethodCall(m) = e else { return };
+    let recv = &*m.receiver;
+    let on_iter = is_call(recv, "iter", 0);
+    // `Real` has no `Product`: a float product becomes a fold.
+    let float_fish = m.turbofish.as_ref().is_some_and(|t| {
+        t.args.len() == 1
+            && matches!(&t.args[0], syn::GenericArgument::Type(Type::Path(p)) if p.path.is_ident(&float.ident()))
+    });
+    if m.method == "product" && m.args.is_empty() && float_fish {
+        let r = &m.receiver;
+        let r = if on_iter {
+            quote!(#r.copied())
+        } else {
+            quote!(#r)
+        };
+        *e = syn::parse_quote_spanned!(m.span()=> #r.fold(__T::one(), |__a, __b| __a * __b));
+        return;
+    }
+    if (m.method == "sum" || m.method == "product") && m.args.is_empty() && on_iter {
+        let r = &m.receiver;
+        *m.receiver = syn::parse_quote_spanned!(r.span()=> #r.copied());
+        return;
+    }
+    if !(m.method == "map" || m.method == "for_each") || m.args.len() != 1 {
+        return;
+    }
+    let zipped = match recv {
+        Expr::MethodCall(z)
+            if z.method == "zip" && z.args.len() == 1 && is_call(&z.receiver, "iter", 0) =>
+        {
+            let a = &z.args[0];
+            is_call(a, "iter", 0) || matches!(a, Expr::Reference(_) | Expr::Path(_))
+        }
+        _ => false,
+    };
+    if !on_iter && !zipped {
+        return;
+    }
+    let Expr::Closure(c) = &mut m.args[0] else {
+        return;
+    };
+    if c.inputs.len() != 1 {
+        return;
+    }
+    let by_ref = |p: &mut syn::Pat| {
+        if let syn::Pat::Ident(id) = p
+            && id.by_ref.is_none()
+            && id.subpat.is_none()
+        {
+            let inner = p.clone();
+            *p = syn::parse_quote!(&#inner);
+        }
+    };
+    let pat = &mut c.inputs[0];
+    if on_iter {
+        by_ref(pat);
+    } else if let syn::Pat::Tuple(t) = pat
+        && t.elems.len() == 2
+    {
+        for e in t.elems.iter_mut() {
+            by_ref(e);
+        }
+    }
+}
+
 /// The generic version of a type (`&[f64]` → `&[__T]`).
 pub fn generic_type(ty: &Type, float: Float) -> Type {
     let mut t = ty.clone();
-    let mut r = Rewriter { float, file: String::new(), errors: Vec::new() };
+    let mut r = Rewriter {
+        float,
+        file: String::new(),
+        errors: Vec::new(),
+    };
     r.visit_type_mut(&mut t);
     t
 }

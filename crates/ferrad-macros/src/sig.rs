@@ -20,7 +20,10 @@ pub enum Float {
 
 impl Float {
     pub fn ident(self) -> Ident {
-        Ident::new(if self == Float::F64 { "f64" } else { "f32" }, Span::call_site())
+        Ident::new(
+            if self == Float::F64 { "f64" } else { "f32" },
+            Span::call_site(),
+        )
     }
 }
 
@@ -50,7 +53,9 @@ impl Kind {
     pub fn is_mut(&self) -> bool {
         matches!(
             self,
-            Kind::Ref { mutable: true } | Kind::Slice { mutable: true } | Kind::ArrayRef { mutable: true, .. }
+            Kind::Ref { mutable: true }
+                | Kind::Slice { mutable: true }
+                | Kind::ArrayRef { mutable: true, .. }
         )
     }
 }
@@ -106,12 +111,27 @@ fn float_path(ty: &Type) -> bool {
 
 fn vec_of_float(ty: &Type) -> bool {
     let Type::Path(p) = ty else { return false };
-    let Some(last) = p.path.segments.last() else { return false };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
     if last.ident != "Vec" {
         return false;
     }
-    let syn::PathArguments::AngleBracketed(a) = &last.arguments else { return false };
-    matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if float_path(t)) && a.args.len() == 1
+    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+        return false;
+    };
+    matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if float_path(t))
+        && a.args.len() == 1
+}
+
+/// A type as the user wrote it (`&[f64]`, not `& [f64]`).
+fn show_type(ty: &Type) -> String {
+    ty.to_token_stream()
+        .to_string()
+        .replace("& ", "&")
+        .replace(" ;", ";")
+        .replace(" >", ">")
+        .replace("< ", "<")
 }
 
 pub fn classify(ty: &Type) -> Kind {
@@ -128,12 +148,17 @@ pub fn classify(ty: &Type) -> Kind {
             match &*r.elem {
                 t if float_path(t) => Kind::Ref { mutable },
                 Type::Slice(s) if float_path(&s.elem) => Kind::Slice { mutable },
-                Type::Array(a) if float_path(&a.elem) => Kind::ArrayRef { mutable, len: Box::new(a.len.clone()) },
+                Type::Array(a) if float_path(&a.elem) => Kind::ArrayRef {
+                    mutable,
+                    len: Box::new(a.len.clone()),
+                },
                 t if vec_of_float(t) => Kind::Slice { mutable },
                 _ => Kind::Unsupported,
             }
         }
-        Type::Array(a) if float_path(&a.elem) => Kind::Array { len: Box::new(a.len.clone()) },
+        Type::Array(a) if float_path(&a.elem) => Kind::Array {
+            len: Box::new(a.len.clone()),
+        },
         _ => Kind::Unsupported,
     }
 }
@@ -142,7 +167,15 @@ const SUPPORTED: &str = "supported float types are f64/f32, &f64, &mut f64, &[f6
                          &[f64; N], &mut [f64; N], [f64; N] and &Vec<f64> (or the f32 versions)";
 
 /// Checks that `act` fits a parameter of kind `kind`; the message says what would fit.
-fn check_input(mode: Mode, act: Activity, span: Span, p_name: &Ident, ty: &Type, kind: &Kind, width: usize) -> syn::Result<()> {
+fn check_input(
+    mode: Mode,
+    act: Activity,
+    span: Span,
+    p_name: &Ident,
+    ty: &Type,
+    kind: &Kind,
+    width: usize,
+) -> syn::Result<()> {
     use Activity::*;
     if !act.fits_mode(mode) {
         return Err(syn::Error::new(
@@ -155,10 +188,13 @@ fn check_input(mode: Mode, act: Activity, span: Span, p_name: &Ident, ty: &Type,
             ),
         ));
     }
-    if matches!(kind, Kind::Unsupported) && act != Const {
-        return Err(syn::Error::new(
-            ty.span(),
-            format!("the macro cannot differentiate with respect to `{p_name}: {}`; {SUPPORTED}; mark it `Const` to pass it through unchanged", ty.to_token_stream()),
+    if matches!(kind, Kind::Unsupported) {
+        return Err(syn::Error::new_spanned(
+            ty,
+            format!(
+                "the macro cannot handle the parameter `{p_name}: {}`; {SUPPORTED} (types without floats pass through as `Const`)",
+                show_type(ty)
+            ),
         ));
     }
     let what = |s: &str| syn::Error::new(span, s.to_string());
@@ -175,7 +211,9 @@ fn check_input(mode: Mode, act: Activity, span: Span, p_name: &Ident, ty: &Type,
             Kind::Array { .. } => Err(what(&format!(
                 "`Active` is for f64/f32 scalars; pass the array `{p_name}` by reference (`&[f64; N]`) and use `Duplicated`"
             ))),
-            _ => Err(what(&format!("`Active` is for f64/f32 scalars; `{p_name}` has no float type, use `Const`"))),
+            _ => Err(what(&format!(
+                "`Active` is for f64/f32 scalars; `{p_name}` has no float type, use `Const`"
+            ))),
         },
         Duplicated | DuplicatedOnly => match kind {
             Kind::Ref { .. } | Kind::Slice { .. } | Kind::ArrayRef { .. } => Ok(()),
@@ -187,13 +225,19 @@ fn check_input(mode: Mode, act: Activity, span: Span, p_name: &Ident, ty: &Type,
                 "`{}` needs a reference; pass the array `{p_name}` as `&[f64; N]`",
                 act.name()
             ))),
-            _ => Err(what(&format!("`{}` needs a float reference; `{p_name}` has no float type, use `Const`", act.name()))),
+            _ => Err(what(&format!(
+                "`{}` needs a float reference; `{p_name}` has no float type, use `Const`",
+                act.name()
+            ))),
         },
         Dual | DualOnly => {
             if kind.is_float() {
                 Ok(())
             } else {
-                Err(what(&format!("`{}` needs a float argument; `{p_name}` has no float type, use `Const`", act.name())))
+                Err(what(&format!(
+                    "`{}` needs a float argument; `{p_name}` has no float type, use `Const`",
+                    act.name()
+                )))
             }
         }
         Dualv => {
@@ -223,16 +267,24 @@ fn check_ret(mode: Mode, act: Activity, span: Span, ty: &Type, kind: &Kind) -> s
             Mode::Forward => "Const, Dual or DualOnly",
             Mode::Reverse => "Const, Active or ActiveOnly",
         };
-        let extra = if act == Dualv { " (for a vector of tangents use `Dual` with a WIDTH: it returns [f64; WIDTH + 1])" } else { "" };
+        let extra = if act == Dualv {
+            " (for a vector of tangents use `Dual` with a WIDTH: it returns [f64; WIDTH + 1])"
+        } else {
+            ""
+        };
         return Err(syn::Error::new(
             span,
-            format!("`{}` is not a return activity of `#[{}]`; use {allowed}{extra}", act.name(), mode.attr_name()),
+            format!(
+                "`{}` is not a return activity of `#[{}]`; use {allowed}{extra}",
+                act.name(),
+                mode.attr_name()
+            ),
         ));
     }
     match (act, kind) {
         (Const, Kind::Scalar | Kind::NonFloat) => Ok(()),
-        (Const, _) => Err(syn::Error::new(
-            ty.span(),
+        (Const, _) => Err(syn::Error::new_spanned(
+            ty,
             "the return type must be an f64/f32 scalar, `()` or a type without floats; return other results through a `&mut` argument",
         )),
         (_, Kind::Scalar) => Ok(()),
@@ -241,7 +293,11 @@ fn check_ret(mode: Mode, act: Activity, span: Span, ty: &Type, kind: &Kind) -> s
             format!(
                 "`{}` on the return needs an f64/f32 scalar result; return other results through a `&mut` argument marked `{}`",
                 act.name(),
-                if mode == Mode::Forward { "Dual" } else { "Duplicated" }
+                if mode == Mode::Forward {
+                    "Dual"
+                } else {
+                    "Duplicated"
+                }
             ),
         )),
     }
@@ -249,15 +305,21 @@ fn check_ret(mode: Mode, act: Activity, span: Span, ty: &Type, kind: &Kind) -> s
 
 pub fn analyse(attr: &Attr, sig: &Signature) -> syn::Result<Analysed> {
     if let Some(a) = &sig.asyncness {
-        return Err(syn::Error::new(a.span(), "`async fn` cannot be differentiated"));
+        return Err(syn::Error::new(
+            a.span(),
+            "`async fn` cannot be differentiated; differentiate a plain `fn` and call it from async code",
+        ));
     }
     if let Some(v) = &sig.variadic {
-        return Err(syn::Error::new(v.span(), "variadic functions cannot be differentiated"));
+        return Err(syn::Error::new(
+            v.span(),
+            "variadic functions cannot be differentiated",
+        ));
     }
     for g in &sig.generics.params {
         if let syn::GenericParam::Type(t) = g {
-            return Err(syn::Error::new(
-                t.span(),
+            return Err(syn::Error::new_spanned(
+                t,
                 "the macro makes its own generic version of the function, so generic type parameters are not supported; \
                  write the function for f64 (lifetimes and const generics are fine)",
             ));
@@ -271,7 +333,10 @@ pub fn analyse(attr: &Attr, sig: &Signature) -> syn::Result<Analysed> {
     floats_in(sig.output.to_token_stream(), &mut fl);
     let float = fl.first().map(|f| f.0).unwrap_or(Float::F64);
     if let Some((_, sp)) = fl.iter().find(|f| f.0 != float) {
-        return Err(syn::Error::new(*sp, "f64 and f32 are mixed in this signature; the macro needs one base float"));
+        return Err(syn::Error::new(
+            *sp,
+            "f64 and f32 are mixed in this signature; the macro needs one base float",
+        ));
     }
 
     let has_ret = match &sig.output {
@@ -288,8 +353,16 @@ pub fn analyse(attr: &Attr, sig: &Signature) -> syn::Result<Analysed> {
                 FnArg::Receiver(_) => "self".into(),
             })
             .collect();
-        let ret = if has_ret { " plus one for the return value" } else { " (the function returns `()`, so no return activity)" };
-        let span = if attr.acts.len() > expected { attr.acts[expected].1 } else { attr.name.span() };
+        let ret = if has_ret {
+            " plus one for the return value"
+        } else {
+            " (the function returns `()`, so no return activity)"
+        };
+        let span = if attr.acts.len() > expected {
+            attr.acts[expected].1
+        } else {
+            attr.name.span()
+        };
         return Err(syn::Error::new(
             span,
             format!(
@@ -304,8 +377,8 @@ pub fn analyse(attr: &Attr, sig: &Signature) -> syn::Result<Analysed> {
     for (arg, &(act, span)) in sig.inputs.iter().zip(&attr.acts) {
         let p = match arg {
             FnArg::Receiver(r) => {
-                return Err(syn::Error::new(
-                    r.span(),
+                return Err(syn::Error::new_spanned(
+                    r,
                     "methods taking `self` are not supported; write a free function (or an associated function without `self`)",
                 ));
             }
@@ -314,18 +387,25 @@ pub fn analyse(attr: &Attr, sig: &Signature) -> syn::Result<Analysed> {
         let name = match &*p.pat {
             Pat::Ident(pi) if pi.subpat.is_none() => pi.ident.clone(),
             other => {
-                return Err(syn::Error::new(
-                    other.span(),
+                return Err(syn::Error::new_spanned(
+                    other,
                     "parameters must be plain names (`x: &[f64]`) so that their shadows can be named",
                 ));
             }
         };
         let kind = classify(&p.ty);
         check_input(attr.mode, act, span, &name, &p.ty, &kind, attr.width)?;
-        params.push(Param { name, ty: (*p.ty).clone(), kind, act });
+        params.push(Param {
+            name,
+            ty: (*p.ty).clone(),
+            kind,
+            act,
+        });
     }
     let ret = if has_ret {
-        let ReturnType::Type(_, t) = &sig.output else { unreachable!() };
+        let ReturnType::Type(_, t) = &sig.output else {
+            unreachable!()
+        };
         let kind = classify(t);
         let (act, span) = attr.acts[expected - 1];
         check_ret(attr.mode, act, span, t, &kind)?;

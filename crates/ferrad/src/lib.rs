@@ -29,6 +29,9 @@ pub use ferrad_core::{
     apply_rule, central_differences, check_gradient, derivative, gradient, gradient_forward,
     hessian, hvp, jacobian, jvp, scalar_fn, vector_fn, vjp,
 };
+/// Enzyme-style annotations with the grammar of nightly `std::autodiff`, on stable Rust.
+pub use ferrad_macros::{autodiff_forward, autodiff_reverse};
+
 pub use ferrad_core::{checkpoint, custom, debug, forward, lift, mixed, reverse, rules, stdrules};
 
 /// Everything a user of the generic API needs in scope: [`Real`], the number types, the

@@ -125,12 +125,16 @@ fn case_f() -> Case {
                 tape.borrow_mut().gradient(&F_P).expect("F has no branches")
             })
         },
+        mode("macro-forward", ModeKind::Exact, move || super::annotated::f_forward(&F_P)),
+        mode("macro-reverse", ModeKind::Exact, move || super::annotated::f_reverse(&F_P)),
     ];
     modes[2].note = "10 passes".into();
     modes[3].note = format!("{} pass(es) of width {}", 10usize.div_ceil(forward::pick_chunk(10)), forward::pick_chunk(10));
     modes[4].note = tape_note(&ProblemF, &p);
     modes[5].note = "20 evaluations".into();
     modes[6].note = "replay of a tape recorded once (recording not timed)".into();
+    modes[7].note = "#[autodiff_forward(.., 10, Dualv, Dual)] on plain f64 code".into();
+    modes[8].note = "#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code".into();
     Case {
         name: "F".into(),
         modes,
@@ -214,6 +218,12 @@ fn case_r(n: usize) -> Case {
             (v, g)
         });
         m.note = "same tape, closure API".into();
+        modes.push(m);
+    }
+    {
+        let x = x.clone();
+        let mut m = mode("macro-reverse", ModeKind::Exact, move || super::annotated::r_reverse(&x));
+        m.note = "#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code".into();
         modes.push(m);
     }
     for (name, tol) in [("reverse-f32-tape", 1e-4), ("reverse-f16-tape", 4e-3), ("reverse-bf16-tape", 3e-2)] {
@@ -300,6 +310,12 @@ fn case_h(n: usize) -> Case {
             (y, hv)
         });
         m.note = hvp_tape_note(&ProblemR, &x);
+        modes.push(m);
+    }
+    {
+        let (x, v) = (x.clone(), v.clone());
+        let mut m = mode("macro-hvp", ModeKind::Exact, move || (0.0, super::annotated::r_hvp(&x, &v)));
+        m.note = "#[autodiff_forward] over the #[autodiff_reverse] gradient".into();
         modes.push(m);
     }
     {

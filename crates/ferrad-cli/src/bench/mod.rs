@@ -4,6 +4,7 @@
 //! Invariant: a mode's time is only reported together with its error against the reference;
 //! a mode that disagrees makes the whole run fail.
 
+mod annotated;
 mod cases;
 mod plot;
 pub mod problems;

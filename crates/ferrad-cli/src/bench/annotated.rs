@@ -1,0 +1,63 @@
+//! The seed benchmarks written as plain `f64` Rust and differentiated by ferrad's
+//! `#[autodiff_forward]` / `#[autodiff_reverse]` attributes (the `macro-*` bench modes).
+
+use ferrad::{autodiff_forward, autodiff_reverse};
+
+/// F, plain `f64`: forward width 10 (one pass) and reverse.
+#[autodiff_forward(f_macro_fwd, 10, Dualv, Dual)]
+#[autodiff_reverse(f_macro_rev, Duplicated, Active)]
+pub fn f_plain(p: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for k in 1..=100_000 {
+        let t = k as f64;
+        for i in 0..5 {
+            s += (p[i] * t).sin() * (p[5 + i] * -t).exp();
+        }
+    }
+    s
+}
+
+/// R, plain `f64`, reverse.
+#[autodiff_reverse(r_macro_rev, Duplicated, Active)]
+pub fn r_plain(x: &[f64]) -> f64 {
+    x.iter().map(|v| v.tanh().powi(3) + v * v).sum()
+}
+
+/// The gradient of R, itself differentiated forward: H·v.
+#[autodiff_forward(r_macro_hvp, Dual, Dual)]
+pub fn r_grad_plain(x: &[f64], g: &mut [f64]) {
+    r_macro_rev(x, g, 1.0);
+}
+
+/// `(loss, ∇loss)` of F by the forward attribute: 10 tangents, one pass.
+pub fn f_forward(p: &[f64]) -> (f64, Vec<f64>) {
+    let n = p.len();
+    let mut dirs = vec![0.0; n * n];
+    for k in 0..n {
+        dirs[k * n + k] = 1.0;
+    }
+    let out = f_macro_fwd(p, &dirs);
+    (out[0], out[1..].to_vec())
+}
+
+/// `(loss, ∇loss)` of F by the reverse attribute.
+pub fn f_reverse(p: &[f64]) -> (f64, Vec<f64>) {
+    let mut g = vec![0.0; p.len()];
+    let y = f_macro_rev(p, &mut g, 1.0);
+    (y, g)
+}
+
+/// `(loss, ∇loss)` of R by the reverse attribute.
+pub fn r_reverse(x: &[f64]) -> (f64, Vec<f64>) {
+    let mut g = vec![0.0; x.len()];
+    let y = r_macro_rev(x, &mut g, 1.0);
+    (y, g)
+}
+
+/// H·v of R by forward over the reverse attribute.
+pub fn r_hvp(x: &[f64], v: &[f64]) -> Vec<f64> {
+    let mut g = vec![0.0; x.len()];
+    let mut hv = vec![0.0; x.len()];
+    r_macro_hvp(x, v, &mut g, &mut hv);
+    hv
+}

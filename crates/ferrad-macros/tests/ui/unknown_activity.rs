@@ -1,0 +1,8 @@
+use ferrad_macros::autodiff_reverse;
+
+#[autodiff_reverse(df, Activ, Active)]
+fn f(x: f64) -> f64 {
+    x * x
+}
+
+fn main() {}
