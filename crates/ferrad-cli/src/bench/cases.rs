@@ -125,6 +125,8 @@ fn case_f() -> Case {
                 tape.borrow_mut().gradient(&F_P).expect("F has no branches")
             })
         },
+        mode("ir-reverse", ModeKind::Exact, move || super::compiled::f_reverse(&F_P)),
+        mode("ir-forward", ModeKind::Exact, move || super::compiled::f_forward(&F_P)),
         mode("macro-forward", ModeKind::Exact, move || super::annotated::f_forward(&F_P)),
         mode("macro-reverse", ModeKind::Exact, move || super::annotated::f_reverse(&F_P)),
     ];
@@ -133,8 +135,10 @@ fn case_f() -> Case {
     modes[4].note = tape_note(&ProblemF, &p);
     modes[5].note = "20 evaluations".into();
     modes[6].note = "replay of a tape recorded once (recording not timed)".into();
-    modes[7].note = "#[autodiff_forward(.., 10, Dualv, Dual)] on plain f64 code".into();
-    modes[8].note = "#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code".into();
+    modes[7].note = "ferrad-ir VJP, optimized, emitted as Rust (ir/f.ir)".into();
+    modes[8].note = "ferrad-ir JVP width 10, emitted as Rust".into();
+    modes[9].note = "#[autodiff_forward(.., 10, Dualv, Dual)] on plain f64 code".into();
+    modes[10].note = "#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code".into();
     Case {
         name: "F".into(),
         modes,
@@ -218,6 +222,12 @@ fn case_r(n: usize) -> Case {
             (v, g)
         });
         m.note = "same tape, closure API".into();
+        modes.push(m);
+    }
+    {
+        let x = x.clone();
+        let mut m = mode("ir-reverse", ModeKind::Exact, move || super::compiled::r_reverse(&x));
+        m.note = "ferrad-ir VJP, optimized, emitted as Rust (ir/r.ir)".into();
         modes.push(m);
     }
     {
@@ -310,6 +320,12 @@ fn case_h(n: usize) -> Case {
             (y, hv)
         });
         m.note = hvp_tape_note(&ProblemR, &x);
+        modes.push(m);
+    }
+    {
+        let (x, v) = (x.clone(), v.clone());
+        let mut m = mode("ir-hvp", ModeKind::Exact, move || (0.0, super::compiled::r_hvp(&x, &v)));
+        m.note = "ferrad-ir JVP of the VJP, emitted as Rust".into();
         modes.push(m);
     }
     {

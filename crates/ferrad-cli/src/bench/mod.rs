@@ -6,6 +6,7 @@
 
 mod annotated;
 mod cases;
+mod compiled;
 mod plot;
 pub mod problems;
 mod report;
