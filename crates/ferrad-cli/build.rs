@@ -8,7 +8,12 @@ use ferrad_ir::{DiffOptions, EmitKind, Mode, diff_text};
 
 fn emit(file: &str, mode: Mode, width: usize) -> String {
     let src = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
-    let opts = DiffOptions { mode, width, emit: EmitKind::Rust, ..DiffOptions::default() };
+    let opts = DiffOptions {
+        mode,
+        width,
+        emit: EmitKind::Rust,
+        ..DiffOptions::default()
+    };
     diff_text(&src, &opts).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 

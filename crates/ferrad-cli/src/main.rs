@@ -49,8 +49,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Diff(args) => diff::run(&args),
-        Command::Bench { problems, n, quick, json, plot, no_progress } => {
-            let opts = bench::BenchOptions { problems, n, quick, json, plot, progress: !no_progress };
+        Command::Bench {
+            problems,
+            n,
+            quick,
+            json,
+            plot,
+            no_progress,
+        } => {
+            let opts = bench::BenchOptions {
+                problems,
+                n,
+                quick,
+                json,
+                plot,
+                progress: !no_progress,
+            };
             match bench::run(&opts) {
                 Ok((_, true)) => ExitCode::SUCCESS,
                 Ok((records, false)) => {

@@ -84,7 +84,10 @@ macro_rules! vector_fn {
 }
 
 fn check_len(what: &str, name: &str, got: usize, n: usize) {
-    assert!(got == n, "{what}: {name} has length {got} but x has length {n}");
+    assert!(
+        got == n,
+        "{what}: {name} has length {got} but x has length {n}"
+    );
 }
 
 /// `f(x)` and `f'(x)` by one forward pass.
@@ -120,7 +123,10 @@ pub fn gradient(f: &impl ScalarFn, x: &[f64]) -> (f64, Vec<f64>) {
 /// assert_eq!((y, g), (0.0, vec![3.0, 0.0]));
 /// ```
 pub fn gradient_forward(f: &impl ScalarFn, x: &[f64]) -> (f64, Vec<f64>) {
-    with_chunk!(pick_chunk(x.len()), |N| crate::forward::gradient_chunked::<N>(|v| f.eval(v), x))
+    with_chunk!(
+        pick_chunk(x.len()),
+        |N| crate::forward::gradient_chunked::<N>(|v| f.eval(v), x)
+    )
 }
 
 /// `f(x)` and the Jacobian-vector product `J(x)·v` by one forward pass.
@@ -198,7 +204,13 @@ fn jacobian_forward<const N: usize>(f: &impl VectorFn, x: &[f64], m: usize) -> V
             xs[start + k].eps[k] = 1.0;
         }
         let ys = f.eval(&xs);
-        assert_eq!(ys.len(), m, "jacobian: f returned {} outputs, then {}", m, ys.len());
+        assert_eq!(
+            ys.len(),
+            m,
+            "jacobian: f returned {} outputs, then {}",
+            m,
+            ys.len()
+        );
         for (row, y) in jac.iter_mut().zip(&ys) {
             row[start..start + width].copy_from_slice(&y.eps[..width]);
         }
@@ -224,7 +236,11 @@ fn jacobian_forward<const N: usize>(f: &impl VectorFn, x: &[f64], m: usize) -> V
 pub fn hvp(f: &impl ScalarFn, x: &[f64], v: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
     check_len("hvp", "v", v.len(), x.len());
     let tape = Tape::<Dual<f64>>::new();
-    let xs: Vec<Var<Dual<f64>>> = x.iter().zip(v).map(|(&a, &b)| tape.var(Dual::new(a, b))).collect();
+    let xs: Vec<Var<Dual<f64>>> = x
+        .iter()
+        .zip(v)
+        .map(|(&a, &b)| tape.var(Dual::new(a, b)))
+        .collect();
     let y = f.eval(&xs);
     let adj = tape.adjoints_wrt(&[(y, Dual::constant(1.0))], &xs);
     let (g, hv) = adj.iter().map(|d| (d.re, d.eps)).unzip();
@@ -333,7 +349,14 @@ pub fn check_gradient(f: &impl ScalarFn, x: &[f64]) -> GradCheck {
         max_abs_error = f64::NAN;
         max_rel_error = f64::NAN;
     }
-    GradCheck { value, gradient, finite_diff, max_abs_error, max_rel_error, ok: max_rel_error <= 1e-5 }
+    GradCheck {
+        value,
+        gradient,
+        finite_diff,
+        max_abs_error,
+        max_rel_error,
+        ok: max_rel_error <= 1e-5,
+    }
 }
 
 /// Central finite differences of `f` at `x`, step `hᵢ = ∛ε·max(1, |xᵢ|)`.

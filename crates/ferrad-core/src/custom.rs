@@ -56,7 +56,12 @@ pub(crate) fn eval_checked<R: CustomRule + ?Sized>(rule: &R, x: &[f64]) -> Vec<f
 }
 
 /// `rule.jvp(x, dx)`, checking it returns one tangent per output.
-pub(crate) fn jvp_checked<R: CustomRule + ?Sized, T: Real>(rule: &R, x: &[T], dx: &[T], m: usize) -> Vec<T> {
+pub(crate) fn jvp_checked<R: CustomRule + ?Sized, T: Real>(
+    rule: &R,
+    x: &[T],
+    dx: &[T],
+    m: usize,
+) -> Vec<T> {
     let dy = rule.jvp(x, dx);
     assert_eq!(
         dy.len(),

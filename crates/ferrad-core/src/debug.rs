@@ -101,24 +101,48 @@ impl Lift for Checked {
     }
     fn unary(self, op: Unary) -> Self {
         let (v, d) = op.rule(self.re);
-        Checked { re: v, eps: d * self.eps }.check(op.name(), &[self.re])
+        Checked {
+            re: v,
+            eps: d * self.eps,
+        }
+        .check(op.name(), &[self.re])
     }
     fn binary(self, op: Binary, rhs: Self) -> Self {
         let (v, dx, dy) = op.rule(self.re, rhs.re);
-        Checked { re: v, eps: dx * self.eps + dy * rhs.eps }.check(op.name(), &[self.re, rhs.re])
+        Checked {
+            re: v,
+            eps: dx * self.eps + dy * rhs.eps,
+        }
+        .check(op.name(), &[self.re, rhs.re])
     }
     fn ternary(self, op: Ternary, b: Self, c: Self) -> Self {
         let (v, da, db, dc) = op.rule(self.re, b.re, c.re);
-        Checked { re: v, eps: da * self.eps + db * b.eps + dc * c.eps }.check(op.name(), &[self.re, b.re, c.re])
+        Checked {
+            re: v,
+            eps: da * self.eps + db * b.eps + dc * c.eps,
+        }
+        .check(op.name(), &[self.re, b.re, c.re])
     }
     fn add_const(self, c: f64) -> Self {
-        Checked { re: self.re + c, eps: self.eps }.check("add", &[self.re, c])
+        Checked {
+            re: self.re + c,
+            eps: self.eps,
+        }
+        .check("add", &[self.re, c])
     }
     fn mul_const(self, c: f64) -> Self {
-        Checked { re: self.re * c, eps: self.eps * c }.check("mul", &[self.re, c])
+        Checked {
+            re: self.re * c,
+            eps: self.eps * c,
+        }
+        .check("mul", &[self.re, c])
     }
     fn div_const(self, c: f64) -> Self {
-        Checked { re: self.re / c, eps: self.eps / c }.check("div", &[self.re, c])
+        Checked {
+            re: self.re / c,
+            eps: self.eps / c,
+        }
+        .check("div", &[self.re, c])
     }
 }
 
@@ -168,10 +192,19 @@ impl Real<f64> for Checked {
 /// assert_eq!(origin.unwrap().op, "sqrt");
 /// ```
 pub fn find_nan_forward(f: &impl ScalarFn, x: &[f64], v: &[f64]) -> Option<NanOrigin> {
-    assert!(v.len() == x.len(), "find_nan_forward: v has length {} but x has length {}", v.len(), x.len());
+    assert!(
+        v.len() == x.len(),
+        "find_nan_forward: v has length {} but x has length {}",
+        v.len(),
+        x.len()
+    );
     FIRST.with(|f| f.borrow_mut().take());
     COUNT.with(|c| c.set(0));
-    let xs: Vec<Checked> = x.iter().zip(v).map(|(&re, &eps)| Checked { re, eps }).collect();
+    let xs: Vec<Checked> = x
+        .iter()
+        .zip(v)
+        .map(|(&re, &eps)| Checked { re, eps })
+        .collect();
     let _ = f.eval(&xs);
     FIRST.with(|f| f.borrow_mut().take())
 }

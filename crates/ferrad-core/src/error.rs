@@ -48,10 +48,18 @@ impl fmt::Display for Error {
                 "control flow changed at guard {at} ({what}): the recorded tape does not hold \
                  this input's branch; record again at this input"
             ),
-            Error::Shape { what, expected, got } => {
+            Error::Shape {
+                what,
+                expected,
+                got,
+            } => {
                 write!(f, "{what}: expected length {expected}, got {got}")
             }
-            Error::Parse { line, column, message } => write!(f, "{line}:{column}: {message}"),
+            Error::Parse {
+                line,
+                column,
+                message,
+            } => write!(f, "{line}:{column}: {message}"),
             Error::Format(m) => write!(f, "bad format: {m}"),
             Error::Io(m) => write!(f, "i/o error: {m}"),
             Error::NotReplayable(m) => write!(f, "cannot record for replay: {m}"),

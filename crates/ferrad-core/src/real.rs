@@ -15,6 +15,8 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Sub, SubAssign};
 use num_traits::{Float, FloatConst};
 
 use crate::custom::CustomRule;
+#[cfg(not(feature = "std-math"))]
+use crate::math;
 
 /// The precision-free part of [`Real`]: what the rule table ([`crate::rules`]) needs.
 ///
@@ -37,6 +39,124 @@ pub trait Scalar:
     fn lit(v: f64) -> Self;
     /// The primal value through any nesting, as an `f64`.
     fn primal(&self) -> f64;
+
+    // The elementary functions the rule table evaluates. Wrappers keep these defaults (their
+    // `Float` methods go back through the rule table); `f64` and `f32` route them to
+    // `crate::math`, so every mode computes with the vectorizable implementations unless the
+    // `std-math` feature asks for std's.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_exp(self) -> Self {
+        Float::exp(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_exp_m1(self) -> Self {
+        Float::exp_m1(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_ln(self) -> Self {
+        Float::ln(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_ln_1p(self) -> Self {
+        Float::ln_1p(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_sin(self) -> Self {
+        Float::sin(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_cos(self) -> Self {
+        Float::cos(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_tan(self) -> Self {
+        Float::tan(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_tanh(self) -> Self {
+        Float::tanh(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_sinh(self) -> Self {
+        Float::sinh(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_cosh(self) -> Self {
+        Float::cosh(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_atan(self) -> Self {
+        Float::atan(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_asin(self) -> Self {
+        Float::asin(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_acos(self) -> Self {
+        Float::acos(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_cbrt(self) -> Self {
+        Float::cbrt(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_sin_cos(self) -> (Self, Self) {
+        Float::sin_cos(self)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_atan2(self, other: Self) -> Self {
+        Float::atan2(self, other)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn math_powf(self, other: Self) -> Self {
+        Float::powf(self, other)
+    }
+}
+
+/// Routes the rule table's elementary functions of a base float to `crate::math`.
+macro_rules! math_hooks {
+    ($($h:ident => $f:path),* ; $sin_cos:path, $atan2:path, $powf:path) => {
+        $(
+            #[cfg(not(feature = "std-math"))]
+            #[inline(always)]
+            fn $h(self) -> Self {
+                $f(self)
+            }
+        )*
+        #[cfg(not(feature = "std-math"))]
+        #[inline(always)]
+        fn math_sin_cos(self) -> (Self, Self) {
+            $sin_cos(self)
+        }
+        #[cfg(not(feature = "std-math"))]
+        #[inline(always)]
+        fn math_atan2(self, other: Self) -> Self {
+            $atan2(self, other)
+        }
+        #[cfg(not(feature = "std-math"))]
+        #[inline(always)]
+        fn math_powf(self, other: Self) -> Self {
+            $powf(self, other)
+        }
+    };
 }
 
 /// A real number in any AD mode: `f64`, `f32`, `Dual<T>`, `DualVec<T, N>`, `Var<T>`, nested freely.
@@ -54,7 +174,11 @@ pub trait Scalar:
 /// assert_eq!((y.re, y.eps), (1.0, 6.0));
 /// ```
 pub trait Real<F: Float = f64>:
-    Scalar + Add<F, Output = Self> + Sub<F, Output = Self> + Mul<F, Output = Self> + Div<F, Output = Self>
+    Scalar
+    + Add<F, Output = Self>
+    + Sub<F, Output = Self>
+    + Mul<F, Output = Self>
+    + Div<F, Output = Self>
 {
     /// A constant: no derivative.
     fn cst(v: f64) -> Self {
@@ -78,6 +202,12 @@ impl Scalar for f64 {
     fn primal(&self) -> f64 {
         *self
     }
+    math_hooks!(math_exp => math::exp, math_exp_m1 => math::exp_m1, math_ln => math::ln,
+        math_ln_1p => math::ln_1p, math_sin => math::sin, math_cos => math::cos,
+        math_tan => math::tan, math_tanh => math::tanh, math_sinh => math::sinh,
+        math_cosh => math::cosh, math_atan => math::atan, math_asin => math::asin,
+        math_acos => math::acos, math_cbrt => math::cbrt;
+        math::sin_cos, math::atan2, math::powf);
 }
 
 impl Scalar for f32 {
@@ -89,6 +219,12 @@ impl Scalar for f32 {
     fn primal(&self) -> f64 {
         *self as f64
     }
+    math_hooks!(math_exp => math::exp_f32, math_exp_m1 => math::exp_m1_f32,
+        math_ln => math::ln_f32, math_ln_1p => math::ln_1p_f32, math_sin => math::sin_f32,
+        math_cos => math::cos_f32, math_tan => math::tan_f32, math_tanh => math::tanh_f32,
+        math_sinh => math::sinh_f32, math_cosh => math::cosh_f32, math_atan => math::atan_f32,
+        math_asin => math::asin_f32, math_acos => math::acos_f32, math_cbrt => math::cbrt_f32;
+        math::sin_cos_f32, math::atan2_f32, math::powf_f32);
 }
 
 impl Real<f64> for f64 {
@@ -100,6 +236,9 @@ impl Real<f64> for f64 {
 impl Real<f32> for f32 {
     fn apply_custom<R: CustomRule + ?Sized>(rule: &R, x: &[Self]) -> Vec<Self> {
         let wide: Vec<f64> = x.iter().map(|&v| v as f64).collect();
-        crate::custom::eval_checked(rule, &wide).into_iter().map(|v| v as f32).collect()
+        crate::custom::eval_checked(rule, &wide)
+            .into_iter()
+            .map(|v| v as f32)
+            .collect()
     }
 }

@@ -13,9 +13,9 @@
 //! |---|---|
 //! | `abs` | `abs'(0) = 0` (and `±0` alike); `abs'(NaN) = NaN` |
 //! | `min`, `max` | the first argument wins ties: `max(x, x)` has `∂x = 1, ∂y = 0`; a NaN argument is ignored as by `f64::max`, and the other one gets the derivative |
-//! | `sqrt` | `sqrt'(0) = +inf` |
+//! | `sqrt` | `sqrt'(0) = +inf` (and `±0` alike) |
 //! | `cbrt` | `cbrt'(0) = +inf` |
-//! | `powf(x, y)` | `∂y = 0` where `x^y = 0` (so `0^y` has a finite `∂y`); `∂x = y·x^(y-1)` |
+//! | `powf(x, y)` | `∂y = 0` where `x^y = 0` or `x ≤ 0` (so `0^y` has a finite `∂y`, and a constant exponent of a negative base adds no NaN in forward mode); `∂x = y·x^(y-1)`, and `0` at `0^0` |
 //! | `powi(x, 0)` | derivative `0` everywhere |
 //! | `atan2(0, 0)`, `hypot(0, 0)` | both partials `0` |
 //! | `floor`, `ceil`, `round`, `trunc`, `signum` | derivative `0` (the result is a constant) |
@@ -125,7 +125,13 @@ pub enum Step {
 
 impl Step {
     /// Every step function.
-    pub const ALL: [Step; 5] = [Step::Floor, Step::Ceil, Step::Round, Step::Trunc, Step::Signum];
+    pub const ALL: [Step; 5] = [
+        Step::Floor,
+        Step::Ceil,
+        Step::Round,
+        Step::Trunc,
+        Step::Signum,
+    ];
 
     /// The name used in printed tapes, IR and error messages.
     pub fn name(self) -> &'static str {
@@ -240,23 +246,23 @@ impl Unary {
             Unary::Neg => -x,
             Unary::Recip => x.recip(),
             Unary::Sqrt => x.sqrt(),
-            Unary::Cbrt => x.cbrt(),
-            Unary::Exp => x.exp(),
+            Unary::Cbrt => x.math_cbrt(),
+            Unary::Exp => x.math_exp(),
             Unary::Exp2 => x.exp2(),
-            Unary::ExpM1 => x.exp_m1(),
-            Unary::Ln => x.ln(),
+            Unary::ExpM1 => x.math_exp_m1(),
+            Unary::Ln => x.math_ln(),
             Unary::Log2 => x.log2(),
             Unary::Log10 => x.log10(),
-            Unary::Ln1p => x.ln_1p(),
-            Unary::Sin => x.sin(),
-            Unary::Cos => x.cos(),
-            Unary::Tan => x.tan(),
-            Unary::Asin => x.asin(),
-            Unary::Acos => x.acos(),
-            Unary::Atan => x.atan(),
-            Unary::Sinh => x.sinh(),
-            Unary::Cosh => x.cosh(),
-            Unary::Tanh => x.tanh(),
+            Unary::Ln1p => x.math_ln_1p(),
+            Unary::Sin => x.math_sin(),
+            Unary::Cos => x.math_cos(),
+            Unary::Tan => x.math_tan(),
+            Unary::Asin => x.math_asin(),
+            Unary::Acos => x.math_acos(),
+            Unary::Atan => x.math_atan(),
+            Unary::Sinh => x.math_sinh(),
+            Unary::Cosh => x.math_cosh(),
+            Unary::Tanh => x.math_tanh(),
             Unary::Asinh => x.asinh(),
             Unary::Acosh => x.acosh(),
             Unary::Atanh => x.atanh(),
@@ -277,14 +283,15 @@ impl Unary {
             }
             Unary::Sqrt => {
                 let s = x.sqrt();
-                (s, (s + s).recip())
+                // abs: sqrt(-0) = -0, and the convention is sqrt'(±0) = +inf.
+                (s, (s + s).abs().recip())
             }
             Unary::Cbrt => {
-                let c = x.cbrt();
+                let c = x.math_cbrt();
                 (c, (T::lit(3.0) * c * c).recip())
             }
             Unary::Exp => {
-                let e = x.exp();
+                let e = x.math_exp();
                 (e, e)
             }
             Unary::Exp2 => {
@@ -292,33 +299,34 @@ impl Unary {
                 (e, e * T::LN_2())
             }
             Unary::ExpM1 => {
-                let e = x.exp_m1();
+                let e = x.math_exp_m1();
                 (e, e + one)
             }
-            Unary::Ln => (x.ln(), x.recip()),
+            Unary::Ln => (x.math_ln(), x.recip()),
             Unary::Log2 => (x.log2(), (x * T::LN_2()).recip()),
             Unary::Log10 => (x.log10(), (x * T::LN_10()).recip()),
-            Unary::Ln1p => (x.ln_1p(), (x + one).recip()),
-            Unary::Sin => x.sin_cos(),
+            Unary::Ln1p => (x.math_ln_1p(), (x + one).recip()),
+            Unary::Sin => x.math_sin_cos(),
             Unary::Cos => {
-                let (s, c) = x.sin_cos();
+                let (s, c) = x.math_sin_cos();
                 (c, -s)
             }
             Unary::Tan => {
-                let t = x.tan();
+                let t = x.math_tan();
                 (t, t * t + one)
             }
-            Unary::Asin => (x.asin(), (one - x * x).sqrt().recip()),
-            Unary::Acos => (x.acos(), -(one - x * x).sqrt().recip()),
-            Unary::Atan => (x.atan(), (x * x + one).recip()),
-            Unary::Sinh => (x.sinh(), x.cosh()),
-            Unary::Cosh => (x.cosh(), x.sinh()),
+            Unary::Asin => (x.math_asin(), (one - x * x).sqrt().recip()),
+            Unary::Acos => (x.math_acos(), -(one - x * x).sqrt().recip()),
+            Unary::Atan => (x.math_atan(), (x * x + one).recip()),
+            Unary::Sinh => (x.math_sinh(), x.math_cosh()),
+            Unary::Cosh => (x.math_cosh(), x.math_sinh()),
             Unary::Tanh => {
-                let t = x.tanh();
+                let t = x.math_tanh();
                 (t, one - t * t)
             }
-            Unary::Asinh => (x.asinh(), (x * x + one).sqrt().recip()),
-            Unary::Acosh => (x.acosh(), (x * x - one).sqrt().recip()),
+            // hypot and the split sqrt avoid overflow of x² for |x| > 1e154.
+            Unary::Asinh => (x.asinh(), x.hypot(one).recip()),
+            Unary::Acosh => (x.acosh(), ((x - one).sqrt() * (x + one).sqrt()).recip()),
             Unary::Atanh => (x.atanh(), (one - x * x).recip()),
             Unary::Abs => {
                 let d = if x > T::zero() {
@@ -382,8 +390,8 @@ impl Binary {
             Binary::Mul => x * y,
             Binary::Div => x / y,
             Binary::Rem => x % y,
-            Binary::Powf => x.powf(y),
-            Binary::Atan2 => x.atan2(y),
+            Binary::Powf => x.math_powf(y),
+            Binary::Atan2 => x.math_atan2(y),
             Binary::Hypot => x.hypot(y),
             Binary::Min => x.min(y),
             Binary::Max => x.max(y),
@@ -405,22 +413,35 @@ impl Binary {
             }
             Binary::Rem => (x % y, one, -(x / y).trunc()),
             Binary::Powf => {
-                let v = x.powf(y);
-                let dx = y * x.powf(y - one);
-                let dy = if v == zero { zero } else { v * x.ln() };
+                let v = x.math_powf(y);
+                let dx = if y == zero && x == zero {
+                    zero
+                } else {
+                    y * x.math_powf(y - one)
+                };
+                let dy = if v == zero || x <= zero {
+                    zero
+                } else {
+                    v * x.math_ln()
+                };
                 (v, dx, dy)
             }
             Binary::Atan2 => {
-                let r2 = x * x + y * y;
-                if r2 == zero {
-                    (x.atan2(y), zero, zero)
+                // Through hypot: x² + y² under- or overflows long before the partials do.
+                let h = x.hypot(y);
+                if h == zero {
+                    (x.math_atan2(y), zero, zero)
                 } else {
-                    (x.atan2(y), y / r2, -(x / r2))
+                    (x.math_atan2(y), y / h / h, -(x / h / h))
                 }
             }
             Binary::Hypot => {
                 let h = x.hypot(y);
-                if h == zero { (h, zero, zero) } else { (h, x / h, y / h) }
+                if h == zero {
+                    (h, zero, zero)
+                } else {
+                    (h, x / h, y / h)
+                }
             }
             Binary::Min => {
                 if x <= y || y.is_nan() {
@@ -475,14 +496,20 @@ mod tests {
             for x in [-3.7f64, -1.0, -0.5, 0.0, 0.25, 0.9, 1.0, 2.5, 40.0] {
                 let a = op.value(x);
                 let (b, _) = op.rule(x);
-                assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{op:?} at {x}");
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "{op:?} at {x}"
+                );
             }
         }
         for op in Binary::ALL {
             for (x, y) in [(1.5f64, -2.0f64), (0.0, 0.0), (3.0, 3.0), (-0.5, 0.25)] {
                 let a = op.value(x, y);
                 let (b, _, _) = op.rule(x, y);
-                assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{op:?}");
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "{op:?}"
+                );
             }
         }
     }

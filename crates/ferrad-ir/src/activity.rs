@@ -81,7 +81,12 @@ fn step(f: &Function, i: Inst, a: &mut Activity) {
         }
     };
     match &d.op {
-        Op::Unary(_) | Op::Binary(_) | Op::Ternary(_) | Op::Custom { .. } | Op::Call(_) | Op::Cast => {
+        Op::Unary(_)
+        | Op::Binary(_)
+        | Op::Ternary(_)
+        | Op::Custom { .. }
+        | Op::Call(_)
+        | Op::Cast => {
             if d.args.iter().any(|x| a.varied.contains(x)) {
                 for &r in &d.results {
                     mark(&mut a.varied, r);
@@ -167,7 +172,13 @@ pub fn free_values(f: &Function, b: Block) -> Vec<Value> {
     used
 }
 
-fn collect(f: &Function, b: Block, defined: &mut HashSet<Value>, used: &mut Vec<Value>, seen: &mut HashSet<Value>) {
+fn collect(
+    f: &Function,
+    b: Block,
+    defined: &mut HashSet<Value>,
+    used: &mut Vec<Value>,
+    seen: &mut HashSet<Value>,
+) {
     let bd = f.block(b);
     defined.extend(bd.params.iter().copied());
     for &i in &bd.insts {

@@ -46,7 +46,10 @@ impl FunctionBuilder {
     pub fn new(name: impl Into<String>) -> Self {
         let func = Function::new(name);
         let body = func.body;
-        FunctionBuilder { func, stack: vec![body] }
+        FunctionBuilder {
+            func,
+            stack: vec![body],
+        }
     }
 
     /// Adds a parameter of type `ty`.
@@ -68,8 +71,15 @@ impl FunctionBuilder {
 
     /// Appends `op(args)` with results of the given types; returns the results.
     pub fn emit(&mut self, op: Op, args: Vec<Value>, result_types: &[Type]) -> Vec<Value> {
-        let results: Vec<Value> = result_types.iter().map(|&t| self.func.new_value(t)).collect();
-        self.func.insts.push(InstData { op, args, results: results.clone() });
+        let results: Vec<Value> = result_types
+            .iter()
+            .map(|&t| self.func.new_value(t))
+            .collect();
+        self.func.insts.push(InstData {
+            op,
+            args,
+            results: results.clone(),
+        });
         let inst = Inst(self.func.insts.len() as u32 - 1);
         let b = self.current_block();
         self.func.blocks[b.index()].insts.push(inst);
@@ -164,13 +174,32 @@ impl FunctionBuilder {
         self.emit(Op::Call(f), args, ret_types)
     }
     /// A call to the custom rule `name` with `n_results` `f64` results.
-    pub fn custom(&mut self, name: &str, kind: CustomKind, args: Vec<Value>, n_results: usize) -> Vec<Value> {
-        self.emit(Op::Custom { name: name.to_string(), kind }, args, &vec![Type::F64; n_results])
+    pub fn custom(
+        &mut self,
+        name: &str,
+        kind: CustomKind,
+        args: Vec<Value>,
+        n_results: usize,
+    ) -> Vec<Value> {
+        self.emit(
+            Op::Custom {
+                name: name.to_string(),
+                kind,
+            },
+            args,
+            &vec![Type::F64; n_results],
+        )
     }
 
     /// Opens `for i in lo..hi` carrying `inits`; returns the handle, the index and the carried
     /// values inside the body. Close it with [`FunctionBuilder::end_for`].
-    pub fn begin_for(&mut self, lo: Value, hi: Value, inits: &[Value], rev: bool) -> (ForHandle, Value, Vec<Value>) {
+    pub fn begin_for(
+        &mut self,
+        lo: Value,
+        hi: Value,
+        inits: &[Value],
+        rev: bool,
+    ) -> (ForHandle, Value, Vec<Value>) {
         let body = self.func.new_block();
         let tys: Vec<Type> = inits.iter().map(|&v| self.ty(v)).collect();
         let mut args = vec![lo, hi];
@@ -214,7 +243,11 @@ impl FunctionBuilder {
         self.emit(Op::If { then_blk, else_blk }, vec![cond], result_types);
         let inst = Inst(self.func.insts.len() as u32 - 1);
         self.stack.push(then_blk);
-        IfHandle { inst, then_blk, else_blk }
+        IfHandle {
+            inst,
+            then_blk,
+            else_blk,
+        }
     }
 
     /// Ends the then arm (yielding `yields`) and opens the else arm.

@@ -31,6 +31,9 @@ pub struct EmitOptions {
     pub param_names: Option<Vec<String>>,
     /// Emit `pub fn`.
     pub public: bool,
+    /// The function's name (default: the IR function's name), e.g. the `d_f` of
+    /// `#[autodiff_reverse(d_f, ...)]`.
+    pub name: Option<String>,
 }
 
 struct Em<'a> {
@@ -62,7 +65,11 @@ fn lit(c: Const) -> String {
             if v.is_nan() {
                 "f64::NAN".into()
             } else if v.is_infinite() {
-                if v > 0.0 { "f64::INFINITY".into() } else { "f64::NEG_INFINITY".into() }
+                if v > 0.0 {
+                    "f64::INFINITY".into()
+                } else {
+                    "f64::NEG_INFINITY".into()
+                }
             } else {
                 format!("{v:?}")
             }
@@ -71,7 +78,11 @@ fn lit(c: Const) -> String {
             if v.is_nan() {
                 "f32::NAN".into()
             } else if v.is_infinite() {
-                if v > 0.0 { "f32::INFINITY".into() } else { "f32::NEG_INFINITY".into() }
+                if v > 0.0 {
+                    "f32::INFINITY".into()
+                } else {
+                    "f32::NEG_INFINITY".into()
+                }
             } else {
                 format!("{v:?}_f32")
             }
@@ -108,7 +119,10 @@ impl Em<'_> {
                 let lo_ok = matches!(self.consts.get(&d.args[0]), Some(Const::I64(v)) if *v >= 0);
                 let hi = d.args[1];
                 let hi_ok = matches!(self.consts.get(&hi), Some(Const::I64(v)) if *v >= 0)
-                    || self.def.get(&hi).is_some_and(|&j| self.f.inst(j).op == Op::Len);
+                    || self
+                        .def
+                        .get(&hi)
+                        .is_some_and(|&j| self.f.inst(j).op == Op::Len);
                 if lo_ok && hi_ok {
                     self.usize_vals.insert(self.f.block(body).params[0]);
                 }
@@ -143,16 +157,28 @@ impl Em<'_> {
             let p = if s.starts_with('-') { NEG } else { ATOM };
             return if p < min { format!("({s})") } else { s };
         }
-        let is_len = self.def.get(&v).is_some_and(|&j| self.f.inst(j).op == Op::Len);
+        let is_len = self
+            .def
+            .get(&v)
+            .is_some_and(|&j| self.f.inst(j).op == Op::Len);
         let (mut s, mut p) = if self.inline.contains(&v) {
             self.expr(self.def[&v])
         } else {
-            (self.names.get(&v).cloned().unwrap_or_else(|| format!("UNDEFINED_{}", v.0)), ATOM)
+            (
+                self.names
+                    .get(&v)
+                    .cloned()
+                    .unwrap_or_else(|| format!("UNDEFINED_{}", v.0)),
+                ATOM,
+            )
         };
         let is_usize = self.usize_vals.contains(&v) || is_len;
         if is_usize != want_usize {
             let target = if want_usize { "usize" } else { "i64" };
-            s = format!("{} as {target}", if p < CAST { format!("({s})") } else { s });
+            s = format!(
+                "{} as {target}",
+                if p < CAST { format!("({s})") } else { s }
+            );
             p = CAST;
         }
         if p < min { format!("({s})") } else { s }
@@ -190,12 +216,16 @@ impl Em<'_> {
                 };
                 match sym {
                     Some((s, p)) => (format!("{} {s} {}", a(0, p), a(1, p + 1)), p),
-                    None => (format!("{}.{}({})", self.recv(d.args[0]), b.name(), a(1, 0)), ATOM),
+                    None => (
+                        format!("{}.{}({})", self.recv(d.args[0]), b.name(), a(1, 0)),
+                        ATOM,
+                    ),
                 }
             }
-            Op::Ternary(Ternary::MulAdd) => {
-                (format!("{}.mul_add({}, {})", self.recv(d.args[0]), a(1, 0), a(2, 0)), ATOM)
-            }
+            Op::Ternary(Ternary::MulAdd) => (
+                format!("{}.mul_add({}, {})", self.recv(d.args[0]), a(1, 0), a(2, 0)),
+                ATOM,
+            ),
             Op::Int(o) => {
                 let (s, p) = match o {
                     IntOp::Add => ("+", ADD),
@@ -204,22 +234,32 @@ impl Em<'_> {
                 };
                 (format!("{} {s} {}", a(0, p), a(1, p + 1)), p)
             }
-            Op::Cmp(c) => (format!("{} {} {}", a(0, CMP + 1), c.symbol(), a(1, CMP + 1)), CMP),
+            Op::Cmp(c) => (
+                format!("{} {} {}", a(0, CMP + 1), c.symbol(), a(1, CMP + 1)),
+                CMP,
+            ),
             Op::IsNan => (format!("{}.is_nan()", self.recv(d.args[0])), ATOM),
-            Op::Select => (format!("if {} {{ {} }} else {{ {} }}", a(0, 0), a(1, 0), a(2, 0)), SELECT),
+            Op::Select => (
+                format!("if {} {{ {} }} else {{ {} }}", a(0, 0), a(1, 0), a(2, 0)),
+                SELECT,
+            ),
             Op::Cast => {
                 let ty = self.f.ty(d.results[0]);
                 let x = d.args[0];
                 // A usize index converts directly.
-                let s = if self.usize_vals.contains(&x) && !self.inline.contains(&x) && ty.is_float() {
-                    self.names[&x].clone()
-                } else {
-                    a(0, CAST)
-                };
+                let s =
+                    if self.usize_vals.contains(&x) && !self.inline.contains(&x) && ty.is_float() {
+                        self.names[&x].clone()
+                    } else {
+                        a(0, CAST)
+                    };
                 (format!("{s} as {ty}"), CAST)
             }
             Op::Len => (format!("{}.len()", self.names[&d.args[0]]), ATOM),
-            Op::Load => (format!("{}[{}]", self.names[&d.args[0]], self.val(d.args[1], true)), ATOM),
+            Op::Load => (
+                format!("{}[{}]", self.names[&d.args[0]], self.val(d.args[1], true)),
+                ATOM,
+            ),
             _ => unreachable!("only pure operations and loads are expressions"),
         }
     }
@@ -263,7 +303,8 @@ impl Em<'_> {
                 continue;
             }
             let r = d.results[0];
-            let single = self.uses.get(&r).copied().unwrap_or(0) == 1 && self.use_block.get(&r) == Some(&b);
+            let single =
+                self.uses.get(&r).copied().unwrap_or(0) == 1 && self.use_block.get(&r) == Some(&b);
             if !single {
                 continue;
             }
@@ -272,7 +313,10 @@ impl Em<'_> {
             } else if d.op == Op::Load {
                 // A load may move only up to the next instruction with an effect.
                 let next = bd.insts.get(k + 1).map(|&j| self.f.inst(j));
-                let used_next = next.is_some_and(|n| n.args.contains(&r) && n.op.is_pure() || n.op == Op::Store && n.args.contains(&r));
+                let used_next = next.is_some_and(|n| {
+                    n.args.contains(&r) && n.op.is_pure()
+                        || n.op == Op::Store && n.args.contains(&r)
+                });
                 if used_next {
                     self.inline.insert(r);
                 }
@@ -293,12 +337,18 @@ impl Em<'_> {
                 continue;
             }
             let d = self.f.inst(i).clone();
-            if d.results.len() == 1 && (self.inline.contains(&d.results[0]) || self.consts.contains_key(&d.results[0])) {
+            if d.results.len() == 1
+                && (self.inline.contains(&d.results[0]) || self.consts.contains_key(&d.results[0]))
+            {
                 continue;
             }
             match &d.op {
                 Op::Unary(u @ (Unary::Sin | Unary::Cos)) => {
-                    let other = if *u == Unary::Sin { Unary::Cos } else { Unary::Sin };
+                    let other = if *u == Unary::Sin {
+                        Unary::Cos
+                    } else {
+                        Unary::Sin
+                    };
                     let partner = bd.insts.iter().copied().find(|&j| {
                         let dj = self.f.inst(j);
                         dj.op == Op::Unary(other) && dj.args[0] == d.args[0]
@@ -320,7 +370,10 @@ impl Em<'_> {
                     let idx = self.val(d.args[1], true);
                     // buf[i] = buf[i] + a  →  buf[i] += a
                     if let Some(a) = self.accumulate(d.args[2], |s, dl| {
-                        dl.op == Op::Load && dl.args[0] == d.args[0] && dl.args[1] == d.args[1] && s.inline.contains(&dl.results[0])
+                        dl.op == Op::Load
+                            && dl.args[0] == d.args[0]
+                            && dl.args[1] == d.args[1]
+                            && s.inline.contains(&dl.results[0])
                     }) {
                         self.line(depth, &format!("{buf}[{idx}] += {a};"));
                     } else {
@@ -369,10 +422,10 @@ impl Em<'_> {
             return None;
         }
         for (k, other) in [(0, 1), (1, 0)] {
-            if let Some(&j) = self.def.get(&d.args[k]) {
-                if is_acc(self, self.f.inst(j)) {
-                    return Some(self.val(d.args[other], false));
-                }
+            if let Some(&j) = self.def.get(&d.args[k])
+                && is_acc(self, self.f.inst(j))
+            {
+                return Some(self.val(d.args[other], false));
             }
         }
         None
@@ -418,11 +471,19 @@ impl Em<'_> {
             self.names.insert(d.results[k], n.clone());
             vars.push(n);
         }
-        let idx = self.fresh("i");
+        let idx = if self.uses.get(&bd.params[0]).copied().unwrap_or(0) == 0 {
+            "_".to_string()
+        } else {
+            self.fresh("i")
+        };
         self.names.insert(bd.params[0], idx.clone());
         let as_usize = self.usize_vals.contains(&bd.params[0]);
         let (lo, hi) = (self.val(d.args[0], as_usize), self.val(d.args[1], as_usize));
-        let range = if rev { format!("({lo}..{hi}).rev()") } else { format!("{lo}..{hi}") };
+        let range = if rev {
+            format!("({lo}..{hi}).rev()")
+        } else {
+            format!("{lo}..{hi}")
+        };
         self.line(depth, &format!("for {idx} in {range} {{"));
         self.block(body, depth + 1);
         let params: Vec<Value> = bd.params[1..].to_vec();
@@ -456,7 +517,11 @@ impl Em<'_> {
         }
         // `acc += e` in sequence is only right when no update reads another carried variable.
         let reads_other = |s: &str, me: &str| {
-            vars.iter().any(|v| v != me && s.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == v))
+            vars.iter().any(|v| {
+                v != me
+                    && s.split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|w| w == v)
+            })
         };
         let sequential = updates.iter().all(|(v, e, _)| !reads_other(e, v));
         if sequential {
@@ -469,7 +534,10 @@ impl Em<'_> {
         } else {
             let lhs: Vec<&str> = updates.iter().map(|u| u.0.as_str()).collect();
             let rhs: Vec<&str> = updates.iter().map(|u| u.1.as_str()).collect();
-            self.line(depth + 1, &format!("({}) = ({});", lhs.join(", "), rhs.join(", ")));
+            self.line(
+                depth + 1,
+                &format!("({}) = ({});", lhs.join(", "), rhs.join(", ")),
+            );
         }
         self.line(depth, "}");
     }
@@ -488,7 +556,13 @@ impl Em<'_> {
                 self.line(depth, "} else {");
             }
             self.block(blk, depth + 1);
-            let ys: Vec<String> = self.f.block(blk).yields.iter().map(|&y| self.val(y, false)).collect();
+            let ys: Vec<String> = self
+                .f
+                .block(blk)
+                .yields
+                .iter()
+                .map(|&y| self.val(y, false))
+                .collect();
             match ys.len() {
                 0 => {}
                 1 => self.line(depth + 1, &ys[0]),
@@ -522,19 +596,36 @@ pub fn emit_rust(f: &Function, opts: &EmitOptions) -> String {
     e.decide_inline(f.body);
     let mut ps = vec![];
     for (k, &p) in f.params.iter().enumerate() {
-        let n = opts.param_names.as_ref().and_then(|v| v.get(k).cloned()).unwrap_or_else(|| format!("p{k}"));
+        let n = opts
+            .param_names
+            .as_ref()
+            .and_then(|v| v.get(k).cloned())
+            .unwrap_or_else(|| format!("p{k}"));
         ps.push(format!("{n}: {}", f.ty(p)));
         e.names.insert(p, n);
     }
     let ret = match f.ret_types.len() {
         0 => String::new(),
         1 => format!(" -> {}", f.ret_types[0]),
-        _ => format!(" -> ({})", f.ret_types.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            " -> ({})",
+            f.ret_types
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let vis = if opts.public { "pub " } else { "" };
-    let _ = writeln!(e.out, "{vis}fn {}({}){ret} {{", f.name, ps.join(", "));
+    let name = opts.name.as_deref().unwrap_or(&f.name);
+    let _ = writeln!(e.out, "{vis}fn {name}({}){ret} {{", ps.join(", "));
     e.block(f.body, 1);
-    let ys: Vec<String> = f.block(f.body).yields.iter().map(|&y| e.val(y, false)).collect();
+    let ys: Vec<String> = f
+        .block(f.body)
+        .yields
+        .iter()
+        .map(|&y| e.val(y, false))
+        .collect();
     match ys.len() {
         0 => {}
         1 => e.line(1, &ys[0]),

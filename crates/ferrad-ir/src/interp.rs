@@ -86,18 +86,35 @@ pub enum InterpError {
     BadAlloc(i64),
     /// The module given has no such function.
     UnknownFunction(String),
+    /// Calls nested deeper than [`MAX_CALL_DEPTH`] (unbounded recursion).
+    CallDepth(String),
 }
+
+/// The deepest call nesting the interpreter follows before reporting [`InterpError::CallDepth`].
+pub const MAX_CALL_DEPTH: usize = 200;
 
 impl fmt::Display for InterpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InterpError::OutOfBounds { index, len, op } => {
-                write!(f, "{op} index out of bounds: the len is {len} but the index is {index}")
+                write!(
+                    f,
+                    "{op} index out of bounds: the len is {len} but the index is {index}"
+                )
             }
             InterpError::BadArgs(m) => write!(f, "bad arguments: {m}"),
-            InterpError::UnknownRule(n) => write!(f, "unknown custom rule {n:?}: register it in the CustomRules given to the interpreter"),
+            InterpError::UnknownRule(n) => write!(
+                f,
+                "unknown custom rule {n:?}: register it in the CustomRules given to the interpreter"
+            ),
             InterpError::BadAlloc(n) => write!(f, "alloc of negative length {n}"),
             InterpError::UnknownFunction(n) => write!(f, "unknown function `@{n}`"),
+            InterpError::CallDepth(n) => {
+                write!(
+                    f,
+                    "calls nested deeper than {MAX_CALL_DEPTH} at `@{n}` (unbounded recursion?)"
+                )
+            }
         }
     }
 }
@@ -131,7 +148,9 @@ pub struct RuleSet {
 
 impl fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.rules.iter().map(|r| &r.0)).finish()
+        f.debug_list()
+            .entries(self.rules.iter().map(|r| &r.0))
+            .finish()
     }
 }
 
@@ -158,12 +177,16 @@ impl RuleSet {
 
 impl CustomRules for RuleSet {
     fn call(&self, name: &str, kind: CustomKind, args: &[f64], n_out: usize) -> Option<Vec<f64>> {
-        self.rules.iter().find(|r| r.0 == name).map(|r| (r.1)(kind, args, n_out))
+        self.rules
+            .iter()
+            .find(|r| r.0 == name)
+            .map(|r| (r.1)(kind, args, n_out))
     }
 }
 
 struct Machine<'a> {
     m: Option<&'a Module>,
+    depth: usize,
     rules: &'a dyn CustomRules,
     mem: Vec<Vec<f64>>,
 }
@@ -171,11 +194,17 @@ struct Machine<'a> {
 fn float_op(vals: &[Val], f64op: impl Fn(&[f64]) -> f64, f32op: impl Fn(&[f32]) -> f32) -> Val {
     match vals[0] {
         Val::F32(_) => {
-            let xs: Vec<f32> = vals.iter().map(|v| if let Val::F32(x) = v { *x } else { f32::NAN }).collect();
+            let xs: Vec<f32> = vals
+                .iter()
+                .map(|v| if let Val::F32(x) = v { *x } else { f32::NAN })
+                .collect();
             Val::F32(f32op(&xs))
         }
         _ => {
-            let xs: Vec<f64> = vals.iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect();
+            let xs: Vec<f64> = vals
+                .iter()
+                .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                .collect();
             Val::F64(f64op(&xs))
         }
     }
@@ -192,7 +221,11 @@ pub fn eval_pure(op: &Op, args: &[Val], result_ty: Type) -> Option<Val> {
         },
         Op::Unary(u) => float_op(args, |x| u.value(x[0]), |x| u.value(x[0])),
         Op::Binary(b) => float_op(args, |x| b.value(x[0], x[1]), |x| b.value(x[0], x[1])),
-        Op::Ternary(t) => float_op(args, |x| t.value(x[0], x[1], x[2]), |x| t.value(x[0], x[1], x[2])),
+        Op::Ternary(t) => float_op(
+            args,
+            |x| t.value(x[0], x[1], x[2]),
+            |x| t.value(x[0], x[1], x[2]),
+        ),
         Op::Int(o) => match (args[0], args[1]) {
             (Val::I64(a), Val::I64(b)) => Val::I64(o.apply(a, b)),
             _ => return None,
@@ -228,6 +261,16 @@ pub fn eval_pure(op: &Op, args: &[Val], result_ty: Type) -> Option<Val> {
 
 impl Machine<'_> {
     fn call(&mut self, f: &Function, args: Vec<Val>) -> Result<Vec<Val>, InterpError> {
+        if self.depth >= MAX_CALL_DEPTH {
+            return Err(InterpError::CallDepth(f.name.clone()));
+        }
+        self.depth += 1;
+        let r = self.call_inner(f, args);
+        self.depth -= 1;
+        r
+    }
+
+    fn call_inner(&mut self, f: &Function, args: Vec<Val>) -> Result<Vec<Val>, InterpError> {
         let mut env: Vec<Option<Val>> = vec![None; f.values.len()];
         for (&p, a) in f.params.iter().zip(args) {
             env[p.index()] = Some(a);
@@ -235,8 +278,15 @@ impl Machine<'_> {
         self.block(f, f.body, &mut env)
     }
 
-    fn block(&mut self, f: &Function, b: Block, env: &mut [Option<Val>]) -> Result<Vec<Val>, InterpError> {
-        let get = |env: &[Option<Val>], v: Value| env[v.index()].expect("verified IR: value defined before use");
+    fn block(
+        &mut self,
+        f: &Function,
+        b: Block,
+        env: &mut [Option<Val>],
+    ) -> Result<Vec<Val>, InterpError> {
+        let get = |env: &[Option<Val>], v: Value| {
+            env[v.index()].expect("verified IR: value defined before use")
+        };
         for &i in &f.block(b).insts {
             let d = f.inst(i);
             let args: Vec<Val> = d.args.iter().map(|&a| get(env, a)).collect();
@@ -249,7 +299,11 @@ impl Machine<'_> {
                     (Val::Buf(k), Val::I64(ix)) => {
                         let len = self.mem[k].len();
                         if ix < 0 || ix as usize >= len {
-                            return Err(InterpError::OutOfBounds { index: ix, len, op: "load" });
+                            return Err(InterpError::OutOfBounds {
+                                index: ix,
+                                len,
+                                op: "load",
+                            });
                         }
                         vec![Val::F64(self.mem[k][ix as usize])]
                     }
@@ -259,7 +313,11 @@ impl Machine<'_> {
                     (Val::Buf(k), Val::I64(ix), Val::F64(v)) => {
                         let len = self.mem[k].len();
                         if ix < 0 || ix as usize >= len {
-                            return Err(InterpError::OutOfBounds { index: ix, len, op: "store" });
+                            return Err(InterpError::OutOfBounds {
+                                index: ix,
+                                len,
+                                op: "store",
+                            });
                         }
                         self.mem[k][ix as usize] = v;
                         vec![]
@@ -275,7 +333,9 @@ impl Machine<'_> {
                     _ => unreachable!("verified IR"),
                 },
                 Op::For { body, rev } => {
-                    let (Val::I64(lo), Val::I64(hi)) = (args[0], args[1]) else { unreachable!("verified IR") };
+                    let (Val::I64(lo), Val::I64(hi)) = (args[0], args[1]) else {
+                        unreachable!("verified IR")
+                    };
                     let mut carried: Vec<Val> = args[2..].to_vec();
                     let params = f.block(*body).params.clone();
                     let n = (hi - lo).max(0);
@@ -290,18 +350,28 @@ impl Machine<'_> {
                     carried
                 }
                 Op::If { then_blk, else_blk } => {
-                    let blk = if args[0] == Val::Bool(true) { *then_blk } else { *else_blk };
+                    let blk = if args[0] == Val::Bool(true) {
+                        *then_blk
+                    } else {
+                        *else_blk
+                    };
                     self.block(f, blk, env)?
                 }
                 Op::Call(fid) => {
                     let Some(m) = self.m else {
                         return Err(InterpError::UnknownFunction(format!("{}", fid.0)));
                     };
-                    let g = m.funcs.get(fid.index()).ok_or_else(|| InterpError::UnknownFunction(format!("{}", fid.0)))?;
+                    let g = m
+                        .funcs
+                        .get(fid.index())
+                        .ok_or_else(|| InterpError::UnknownFunction(format!("{}", fid.0)))?;
                     self.call(g, args)?
                 }
                 Op::Custom { name, kind } => {
-                    let xs: Vec<f64> = args.iter().map(|a| a.as_f64().unwrap_or(f64::NAN)).collect();
+                    let xs: Vec<f64> = args
+                        .iter()
+                        .map(|a| a.as_f64().unwrap_or(f64::NAN))
+                        .collect();
                     let ys = self
                         .rules
                         .call(name, *kind, &xs, d.results.len())
@@ -317,7 +387,10 @@ impl Machine<'_> {
                 }
                 op => {
                     let ty = d.results.first().map(|&r| f.ty(r)).unwrap_or(Type::F64);
-                    vec![eval_pure(op, &args, ty).expect("verified IR: pure op on well-typed values")]
+                    vec![
+                        eval_pure(op, &args, ty)
+                            .expect("verified IR: pure op on well-typed values"),
+                    ]
                 }
             };
             for (&r, v) in d.results.iter().zip(results) {
@@ -330,7 +403,12 @@ impl Machine<'_> {
 
 fn bind(f: &Function, args: &[Arg], mem: &mut Vec<Vec<f64>>) -> Result<Vec<Val>, InterpError> {
     if args.len() != f.params.len() {
-        return Err(InterpError::BadArgs(format!("@{} takes {} arguments, {} given", f.name, f.params.len(), args.len())));
+        return Err(InterpError::BadArgs(format!(
+            "@{} takes {} arguments, {} given",
+            f.name,
+            f.params.len(),
+            args.len()
+        )));
     }
     let mut vals = vec![];
     for (k, (&p, a)) in f.params.iter().zip(args).enumerate() {
@@ -343,7 +421,12 @@ fn bind(f: &Function, args: &[Arg], mem: &mut Vec<Vec<f64>>) -> Result<Vec<Val>,
                 mem.push(b.clone());
                 Val::Buf(mem.len() - 1)
             }
-            (t, a) => return Err(InterpError::BadArgs(format!("argument {k} of @{} is {t}, given {a:?}", f.name))),
+            (t, a) => {
+                return Err(InterpError::BadArgs(format!(
+                    "argument {k} of @{} is {t}, given {a:?}",
+                    f.name
+                )));
+            }
         };
         vals.push(v);
     }
@@ -351,8 +434,16 @@ fn bind(f: &Function, args: &[Arg], mem: &mut Vec<Vec<f64>>) -> Result<Vec<Val>,
 }
 
 /// Runs function `id` of `m`; mutable buffer arguments are updated in place.
-pub fn run(m: &Module, id: FuncId, args: &mut [Arg], rules: &dyn CustomRules) -> Result<Vec<Val>, InterpError> {
-    let f = m.funcs.get(id.index()).ok_or_else(|| InterpError::UnknownFunction(format!("{}", id.0)))?;
+pub fn run(
+    m: &Module,
+    id: FuncId,
+    args: &mut [Arg],
+    rules: &dyn CustomRules,
+) -> Result<Vec<Val>, InterpError> {
+    let f = m
+        .funcs
+        .get(id.index())
+        .ok_or_else(|| InterpError::UnknownFunction(format!("{}", id.0)))?;
     run_in(Some(m), f, args, rules)
 }
 
@@ -362,8 +453,18 @@ pub fn run_function(f: &Function, args: &mut [Arg]) -> Result<Vec<Val>, InterpEr
 }
 
 /// Runs `f`, resolving calls in `m` and custom rules in `rules`.
-pub fn run_in(m: Option<&Module>, f: &Function, args: &mut [Arg], rules: &dyn CustomRules) -> Result<Vec<Val>, InterpError> {
-    let mut mach = Machine { m, rules, mem: vec![] };
+pub fn run_in(
+    m: Option<&Module>,
+    f: &Function,
+    args: &mut [Arg],
+    rules: &dyn CustomRules,
+) -> Result<Vec<Val>, InterpError> {
+    let mut mach = Machine {
+        m,
+        depth: 0,
+        rules,
+        mem: vec![],
+    };
     let vals = bind(f, args, &mut mach.mem)?;
     let out = mach.call(f, vals)?;
     let mut k = 0;

@@ -198,7 +198,14 @@ impl CmpOp {
         }
     }
     /// All comparisons.
-    pub const ALL: [CmpOp; 6] = [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge, CmpOp::Eq, CmpOp::Ne];
+    pub const ALL: [CmpOp; 6] = [
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+        CmpOp::Eq,
+        CmpOp::Ne,
+    ];
 }
 
 /// Which entry of a custom rule a [`Op::Custom`] call invokes.
@@ -286,7 +293,13 @@ impl Op {
     pub fn is_pure(&self) -> bool {
         !matches!(
             self,
-            Op::Load | Op::Store | Op::Alloc | Op::For { .. } | Op::If { .. } | Op::Call(_) | Op::Custom { .. }
+            Op::Load
+                | Op::Store
+                | Op::Alloc
+                | Op::For { .. }
+                | Op::If { .. }
+                | Op::Call(_)
+                | Op::Custom { .. }
         )
     }
     /// The blocks the operation owns.
@@ -451,6 +464,9 @@ impl Module {
     }
     /// Finds a function by name.
     pub fn find(&self, name: &str) -> Option<FuncId> {
-        self.funcs.iter().position(|f| f.name == name).map(|i| FuncId(i as u32))
+        self.funcs
+            .iter()
+            .position(|f| f.name == name)
+            .map(|i| FuncId(i as u32))
     }
 }

@@ -8,7 +8,8 @@
 //! |---|---|
 //! | [`ir`], [`entities`] | the IR: values, instructions and blocks in arenas, structured `for`/`if` |
 //! | [`builder`] | the one way instructions are created |
-//! | [`print`], [`parse`] | the stable text form and its parser (errors with line and column) |
+//! | [`rewrite`] | the instruction-by-instruction rebuild every pass shares |
+//! | [`mod@print`], [`parse`] | the stable text form and its parser (errors with line and column) |
 //! | [`verify`] | types, scoping, region arities; run after every pass in debug builds |
 //! | [`interp`] | the reference semantics |
 //! | [`trace`] | the tracer: `Real`-generic Rust code → IR, and the rule table on IR values |
@@ -16,6 +17,10 @@
 //! | [`transform`] | `jvp` (batched forward), `vjp` (reverse, loops with cache/recompute), inlining |
 //! | [`opt`] | fold, simplify, CSE, forward stores, LICM, loop fusion, DCE |
 //! | [`emit`] | IR → Rust source |
+//!
+//! Entry points: [`diff_text`] (IR text in, derivative as IR or Rust out: `ferrad diff`) and
+//! [`autodiff_rust`] (a [`Function`] built with [`FunctionBuilder`] in, a Rust `fn` out: the
+//! `#[autodiff_*]` macros).
 //!
 //! ```
 //! use ferrad_ir::{DiffOptions, EmitKind, Mode, diff_text};
@@ -123,6 +128,21 @@ pub enum Mode {
     ForwardOverReverse,
 }
 
+impl std::str::FromStr for Mode {
+    type Err = Error;
+    /// `forward`, `reverse` or `hvp` (also `forward-over-reverse`).
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "forward" | "fwd" | "jvp" => Ok(Mode::Forward),
+            "reverse" | "rev" | "vjp" => Ok(Mode::Reverse),
+            "hvp" | "forward-over-reverse" => Ok(Mode::ForwardOverReverse),
+            _ => Err(Error::Usage(format!(
+                "unknown mode `{s}`: expected forward, reverse or hvp"
+            ))),
+        }
+    }
+}
+
 /// What [`diff_text`] prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum EmitKind {
@@ -131,6 +151,20 @@ pub enum EmitKind {
     Ir,
     /// Rust source.
     Rust,
+}
+
+impl std::str::FromStr for EmitKind {
+    type Err = Error;
+    /// `ir` or `rust`.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "ir" => Ok(EmitKind::Ir),
+            "rust" | "rs" => Ok(EmitKind::Rust),
+            _ => Err(Error::Usage(format!(
+                "unknown output `{s}`: expected ir or rust"
+            ))),
+        }
+    }
 }
 
 /// Options of [`diff_text`] (the CLI's `ferrad diff` flags).
@@ -179,14 +213,24 @@ pub struct Derivative {
 pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<Derivative, Error> {
     verify::verify_module(m)?;
     let f = transform::inline::inline_calls(m, id)?;
-    let jopts = transform::jvp::JvpOptions { width: opts.width, active: None };
-    let vopts = transform::vjp::VjpOptions { active: None, policy: opts.policy };
+    let jopts = transform::jvp::JvpOptions {
+        width: opts.width,
+        active: None,
+    };
+    let vopts = transform::vjp::VjpOptions {
+        active: None,
+        policy: opts.policy,
+    };
     let d = match opts.mode {
         Mode::Forward => transform::jvp::jvp(&f, &jopts)?,
         Mode::Reverse => transform::vjp::vjp(&f, &vopts)?,
         Mode::ForwardOverReverse => {
             let g = transform::vjp::vjp(&f, &vopts)?;
-            let g = if opts.optimize { opt::optimize(&g, &opt::OptOptions::default()).0 } else { g };
+            let g = if opts.optimize {
+                opt::optimize(&g, &opt::OptOptions::default()).0
+            } else {
+                g
+            };
             transform::jvp::jvp(&g, &jopts)?
         }
     };
@@ -195,7 +239,14 @@ pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<D
         Ok(Derivative { func, stats })
     } else {
         let n = d.inst_count();
-        Ok(Derivative { func: d, stats: opt::OptStats { before: n, after: n, passes: vec![] } })
+        Ok(Derivative {
+            func: d,
+            stats: opt::OptStats {
+                before: n,
+                after: n,
+                passes: vec![],
+            },
+        })
     }
 }
 
@@ -209,7 +260,10 @@ pub fn diff_text(src: &str, opts: &DiffOptions) -> Result<String, Error> {
     let id = match &opts.function {
         Some(name) => m.find(name).ok_or_else(|| {
             let names: Vec<String> = m.funcs.iter().map(|f| format!("@{}", f.name)).collect();
-            Error::Usage(format!("no function `@{name}` in the input; it defines {}", names.join(", ")))
+            Error::Usage(format!(
+                "no function `@{name}` in the input; it defines {}",
+                names.join(", ")
+            ))
         })?,
         None => root(&m),
     };
@@ -223,14 +277,94 @@ pub fn diff_text(src: &str, opts: &DiffOptions) -> Result<String, Error> {
             d.stats.before,
             d.stats.after
         ));
-        let counts: Vec<String> = d.func.op_counts().into_iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let counts: Vec<String> = d
+            .func
+            .op_counts()
+            .into_iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         out.push_str(&format!("// after: {}\n", counts.join(", ")));
     }
     match opts.emit {
         EmitKind::Ir => out.push_str(&print::print_function(&d.func)),
-        EmitKind::Rust => out.push_str(&emit::emit_rust(&d.func, &emit::EmitOptions { param_names: None, public: true })),
+        EmitKind::Rust => out.push_str(&emit::emit_rust(
+            &d.func,
+            &emit::EmitOptions {
+                public: true,
+                ..emit::EmitOptions::default()
+            },
+        )),
     }
     Ok(out)
+}
+
+/// Differentiates `f` with explicit activities and emits the derivative as a Rust `pub fn`
+/// called `name`: the entry point for `#[autodiff_forward]`/`#[autodiff_reverse]`.
+///
+/// `active[k]` says whether parameter `k` is differentiated (`Active`/`Duplicated`/`Dual` vs
+/// `Const`). Reverse mode gives Enzyme's signature: each active buffer is followed by its
+/// `&mut` shadow, a seed per float result comes last, and gradients of active scalars are
+/// returned after the results. Forward mode puts `width` tangents after each active parameter
+/// and returns each float result followed by its tangents.
+///
+/// ```
+/// use ferrad_ir::{FunctionBuilder, Mode, Type, autodiff_rust};
+/// use ferrad_core::rules::Unary;
+/// // fn f(x: f64, y: f64) -> f64 { x.sin() * y }
+/// let mut b = FunctionBuilder::new("f");
+/// let (x, y) = (b.param(Type::F64), b.param(Type::F64));
+/// let s = b.unary(Unary::Sin, x);
+/// let r = b.mul(s, y);
+/// let f = b.finish(&[r]);
+/// let df = autodiff_rust(&f, Mode::Forward, &[true, false], 1, "df").unwrap();
+/// assert!(df.starts_with("pub fn df(p0: f64, p1: f64, p2: f64) -> (f64, f64) {"), "{df}");
+/// let gf = autodiff_rust(&f, Mode::Reverse, &[true, true], 1, "gf").unwrap();
+/// assert!(gf.starts_with("pub fn gf(p0: f64, p1: f64, p2: f64) -> (f64, f64, f64) {"), "{gf}");
+/// ```
+pub fn autodiff_rust(
+    f: &Function,
+    mode: Mode,
+    active: &[bool],
+    width: usize,
+    name: &str,
+) -> Result<String, Error> {
+    verify::verify_function(f, None)?;
+    if width == 0 {
+        return Err(Error::Usage("the width must be at least 1".into()));
+    }
+    let jopts = transform::jvp::JvpOptions {
+        width,
+        active: Some(active.to_vec()),
+    };
+    let vopts = transform::vjp::VjpOptions {
+        active: Some(active.to_vec()),
+        policy: CachePolicy::Recompute,
+    };
+    let d = match mode {
+        Mode::Forward => transform::jvp::jvp(f, &jopts)?,
+        Mode::Reverse => transform::vjp::vjp(f, &vopts)?,
+        Mode::ForwardOverReverse => {
+            let g = opt::optimize(
+                &transform::vjp::vjp(f, &vopts)?,
+                &opt::OptOptions::default(),
+            )
+            .0;
+            transform::jvp::jvp(
+                &g,
+                &transform::jvp::JvpOptions {
+                    width,
+                    active: None,
+                },
+            )?
+        }
+    };
+    let (d, _) = opt::optimize(&d, &opt::OptOptions::default());
+    let opts = emit::EmitOptions {
+        public: true,
+        name: Some(name.to_string()),
+        ..emit::EmitOptions::default()
+    };
+    Ok(emit::emit_rust(&d, &opts))
 }
 
 fn root(m: &Module) -> ir::FuncId {
@@ -242,7 +376,10 @@ fn root(m: &Module) -> ir::FuncId {
             }
         });
     }
-    (0..m.funcs.len() as u32).map(ir::FuncId).find(|id| !called.contains(id)).unwrap_or(ir::FuncId(0))
+    (0..m.funcs.len() as u32)
+        .map(ir::FuncId)
+        .find(|id| !called.contains(id))
+        .unwrap_or(ir::FuncId(0))
 }
 
 #[cfg(test)]

@@ -70,7 +70,9 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize, usize)>, ParseError> {
         let start = i;
         let word = |i: &mut usize| {
             let s = *i;
-            while *i < chars.len() && (chars[*i].is_alphanumeric() || chars[*i] == '_' || chars[*i] == '.') {
+            while *i < chars.len()
+                && (chars[*i].is_alphanumeric() || chars[*i] == '_' || chars[*i] == '.')
+            {
                 *i += 1;
             }
             chars[s..*i].iter().collect::<String>()
@@ -97,7 +99,13 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize, usize)>, ParseError> {
             let w = word(&mut i);
             match w.parse::<u32>() {
                 Ok(n) => Tok::Val(n),
-                Err(_) => return err(l0, c0, format!("expected a value number after `%`, found `{w}`")),
+                Err(_) => {
+                    return err(
+                        l0,
+                        c0,
+                        format!("expected a value number after `%`, found `{w}`"),
+                    );
+                }
             }
         } else if c == '@' {
             i += 1;
@@ -117,12 +125,18 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize, usize)>, ParseError> {
             }
             i += 1;
             Tok::Str(chars[s..i - 1].iter().collect())
-        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_alphanumeric())) {
+        } else if c.is_ascii_digit()
+            || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_alphanumeric()))
+        {
             i += 1;
             while i < chars.len() {
                 let d = chars[i];
-                let exp_sign = (d == '-' || d == '+') && matches!(chars[i - 1], 'e' | 'E') && chars[start].is_ascii_digit()
-                    || (d == '-' || d == '+') && matches!(chars[i - 1], 'e' | 'E') && chars[start] == '-';
+                let exp_sign = (d == '-' || d == '+')
+                    && matches!(chars[i - 1], 'e' | 'E')
+                    && chars[start].is_ascii_digit()
+                    || (d == '-' || d == '+')
+                        && matches!(chars[i - 1], 'e' | 'E')
+                        && chars[start] == '-';
                 if d.is_ascii_alphanumeric() || d == '.' || d == '_' || exp_sign {
                     i += 1;
                 } else {
@@ -188,7 +202,11 @@ impl Parser {
     }
     fn err<T>(&self, msg: impl Into<String>) -> R<T> {
         let (line, col) = self.here();
-        Err(ParseError { line, col, msg: msg.into() })
+        Err(ParseError {
+            line,
+            col,
+            msg: msg.into(),
+        })
     }
     fn next(&mut self) -> Tok {
         let t = self.toks[self.pos].0.clone();
@@ -206,7 +224,11 @@ impl Parser {
         }
     }
     fn expect(&mut self, p: &str) -> R<()> {
-        if self.eat(p) { Ok(()) } else { self.err(format!("expected `{p}`, found {}", self.peek())) }
+        if self.eat(p) {
+            Ok(())
+        } else {
+            self.err(format!("expected `{p}`, found {}", self.peek()))
+        }
     }
     fn eat_kw(&mut self, kw: &str) -> bool {
         if matches!(self.peek(), Tok::Ident(s) if s == kw) {
@@ -217,7 +239,11 @@ impl Parser {
         }
     }
     fn expect_kw(&mut self, kw: &str) -> R<()> {
-        if self.eat_kw(kw) { Ok(()) } else { self.err(format!("expected `{kw}`, found {}", self.peek())) }
+        if self.eat_kw(kw) {
+            Ok(())
+        } else {
+            self.err(format!("expected `{kw}`, found {}", self.peek()))
+        }
     }
 
     fn ty(&mut self) -> R<Type> {
@@ -234,7 +260,11 @@ impl Parser {
                 "f32" => Type::F32,
                 "i64" => Type::I64,
                 "bool" => Type::Bool,
-                _ => return self.err(format!("unknown type `{s}`: expected f64, f32, i64, bool, &[f64] or &mut [f64]")),
+                _ => {
+                    return self.err(format!(
+                        "unknown type `{s}`: expected f64, f32, i64, bool, &[f64] or &mut [f64]"
+                    ));
+                }
             },
             t => return self.err(format!("expected a type, found {t}")),
         };
@@ -259,7 +289,9 @@ impl Parser {
             Some(v) => Ok(v),
             None => {
                 self.pos -= 1;
-                self.err(format!("use of undefined value `%{n}` (not defined before this point, or out of scope)"))
+                self.err(format!(
+                    "use of undefined value `%{n}` (not defined before this point, or out of scope)"
+                ))
             }
         }
     }
@@ -303,7 +335,11 @@ impl Parser {
                 return self.err(format!("expected a function name like `@f`, found {t}"));
             }
         };
-        let mut st = FnState { b: FunctionBuilder::new(name), scopes: vec![HashMap::new()], positions: HashMap::new() };
+        let mut st = FnState {
+            b: FunctionBuilder::new(name),
+            scopes: vec![HashMap::new()],
+            positions: HashMap::new(),
+        };
         self.expect("(")?;
         if !self.eat(")") {
             loop {
@@ -339,13 +375,24 @@ impl Parser {
             return Err(ParseError {
                 line: at.0,
                 col: at.1,
-                msg: format!("`return` gives types ({}) but the signature says ({})", list(&got), list(&rets)),
+                msg: format!(
+                    "`return` gives types ({}) but the signature says ({})",
+                    list(&got),
+                    list(&rets)
+                ),
             });
         }
         let f = b.finish(&ys);
         if let Err(e) = crate::verify::verify_function(&f, None) {
-            let (line, col) = e.inst.and_then(|i| positions.get(&i).copied()).unwrap_or(at);
-            return Err(ParseError { line, col, msg: e.msg });
+            let (line, col) = e
+                .inst
+                .and_then(|i| positions.get(&i).copied())
+                .unwrap_or(at);
+            return Err(ParseError {
+                line,
+                col,
+                msg: e.msg,
+            });
         }
         Ok(f)
     }
@@ -359,7 +406,10 @@ impl Parser {
                 return Ok((ys, at));
             }
             if matches!(self.peek(), Tok::Punct("}") | Tok::Eof) {
-                return self.err(format!("expected an instruction or `{kw}`, found {}", self.peek()));
+                return self.err(format!(
+                    "expected an instruction or `{kw}`, found {}",
+                    self.peek()
+                ));
             }
             self.inst(st)?;
         }
@@ -415,14 +465,13 @@ impl Parser {
                 st.b.emit(Op::Store, vec![buf, i, v], &tys)
             }
             "call" => {
-                let (callee, fat) = match self.next() {
-                    Tok::Func(n) => (n, ()),
+                let callee = match self.next() {
+                    Tok::Func(n) => n,
                     t => {
                         self.pos -= 1;
                         return self.err(format!("expected a callee like `@f`, found {t}"));
                     }
                 };
-                let _ = fat;
                 let Some(idx) = self.funcs.iter().position(|f| f.0 == callee) else {
                     self.pos -= 1;
                     return self.err(format!("call to unknown function `@{callee}`"));
@@ -433,7 +482,11 @@ impl Parser {
                     return Err(ParseError {
                         line: op_at.0,
                         col: op_at.1,
-                        msg: format!("`@{callee}` takes {} arguments, {} given", self.funcs[idx].1.len(), a.len()),
+                        msg: format!(
+                            "`@{callee}` takes {} arguments, {} given",
+                            self.funcs[idx].1.len(),
+                            a.len()
+                        ),
                     });
                 }
                 st.b.call(FuncId(idx as u32), a, &tys)
@@ -475,7 +528,11 @@ impl Parser {
             }
             name => {
                 let Some((op, arity)) = op_by_name(name) else {
-                    return Err(ParseError { line: op_at.0, col: op_at.1, msg: format!("unknown operation `{name}`") });
+                    return Err(ParseError {
+                        line: op_at.0,
+                        col: op_at.1,
+                        msg: format!("unknown operation `{name}`"),
+                    });
                 };
                 let a = self.args(st, None)?;
                 if a.len() != arity {
@@ -489,19 +546,28 @@ impl Parser {
             }
         };
         if st.b.func.insts.len() > ninst_before {
-            st.positions.insert(Inst(st.b.func.insts.len() as u32 - 1), at);
+            st.positions
+                .insert(Inst(st.b.func.insts.len() as u32 - 1), at);
         }
         if vals.len() != results.len() {
             return Err(ParseError {
                 line: at.0,
                 col: at.1,
-                msg: format!("`{opname}` defines {} result(s), {} named", vals.len(), results.len()),
+                msg: format!(
+                    "`{opname}` defines {} result(s), {} named",
+                    vals.len(),
+                    results.len()
+                ),
             });
         }
         for ((n, _, p), v) in results.into_iter().zip(vals) {
             let save = self.pos;
             if st.lookup(n).is_some() {
-                return Err(ParseError { line: p.0, col: p.1, msg: format!("value `%{n}` is defined twice") });
+                return Err(ParseError {
+                    line: p.0,
+                    col: p.1,
+                    msg: format!("value `%{n}` is defined twice"),
+                });
             }
             self.pos = save;
             st.scopes.last_mut().expect("scope").insert(n, v);
@@ -547,7 +613,12 @@ impl Parser {
         })
     }
 
-    fn for_inst(&mut self, st: &mut FnState, results: Vec<(u32, Type, (usize, usize))>, at: (usize, usize)) -> R<()> {
+    fn for_inst(
+        &mut self,
+        st: &mut FnState,
+        results: Vec<(u32, Type, (usize, usize))>,
+        at: (usize, usize),
+    ) -> R<()> {
         let rev = self.eat_kw("rev");
         let idx = self.val_num()?;
         self.expect("=")?;
@@ -572,7 +643,11 @@ impl Parser {
             return Err(ParseError {
                 line: at.0,
                 col: at.1,
-                msg: format!("loop carries {} value(s) but names {} result(s)", carried.len(), results.len()),
+                msg: format!(
+                    "loop carries {} value(s) but names {} result(s)",
+                    carried.len(),
+                    results.len()
+                ),
             });
         }
         for ((_, t, p), (_, init)) in results.iter().zip(&carried) {
@@ -580,7 +655,10 @@ impl Parser {
                 return Err(ParseError {
                     line: p.0,
                     col: p.1,
-                    msg: format!("loop result declared {t} but its initial value is {}", st.b.ty(*init)),
+                    msg: format!(
+                        "loop result declared {t} but its initial value is {}",
+                        st.b.ty(*init)
+                    ),
                 });
             }
         }
@@ -599,14 +677,23 @@ impl Parser {
         let rs = st.b.end_for(h, &ys);
         for ((n, _, p), v) in results.into_iter().zip(rs) {
             if st.lookup(n).is_some() {
-                return Err(ParseError { line: p.0, col: p.1, msg: format!("value `%{n}` is defined twice") });
+                return Err(ParseError {
+                    line: p.0,
+                    col: p.1,
+                    msg: format!("value `%{n}` is defined twice"),
+                });
             }
             st.scopes.last_mut().expect("scope").insert(n, v);
         }
         Ok(())
     }
 
-    fn if_inst(&mut self, st: &mut FnState, results: Vec<(u32, Type, (usize, usize))>, at: (usize, usize)) -> R<()> {
+    fn if_inst(
+        &mut self,
+        st: &mut FnState,
+        results: Vec<(u32, Type, (usize, usize))>,
+        at: (usize, usize),
+    ) -> R<()> {
         let c = self.use_val(st)?;
         let tys: Vec<Type> = results.iter().map(|r| r.1).collect();
         let h = st.b.begin_if(c, &tys);
@@ -626,7 +713,11 @@ impl Parser {
         let rs = st.b.end_if(h, &ys);
         for ((n, _, p), v) in results.into_iter().zip(rs) {
             if st.lookup(n).is_some() {
-                return Err(ParseError { line: p.0, col: p.1, msg: format!("value `%{n}` is defined twice") });
+                return Err(ParseError {
+                    line: p.0,
+                    col: p.1,
+                    msg: format!("value `%{n}` is defined twice"),
+                });
             }
             st.scopes.last_mut().expect("scope").insert(n, v);
         }
@@ -635,7 +726,10 @@ impl Parser {
 }
 
 fn list(ts: &[Type]) -> String {
-    ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+    ts.iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The op with this text name (other than the ones with special syntax) and its arity.
@@ -679,10 +773,16 @@ pub fn parse_module(src: &str) -> Result<Module, ParseError> {
     // Pre-pass: function names and parameter types, so calls may refer forward.
     let mut funcs = vec![];
     for k in 0..toks.len() {
-        if toks[k].0 == Tok::Ident("fn".into()) {
-            if let Some((Tok::Func(n), l, c)) = toks.get(k + 1) {
+        if toks[k].0 == Tok::Ident("fn".into())
+            && let Some((Tok::Func(n), l, c)) = toks.get(k + 1)
+        {
+            {
                 if funcs.iter().any(|(m, _): &(String, Vec<Type>)| m == n) {
-                    return Err(ParseError { line: *l, col: *c, msg: format!("function `@{n}` is defined twice") });
+                    return Err(ParseError {
+                        line: *l,
+                        col: *c,
+                        msg: format!("function `@{n}` is defined twice"),
+                    });
                 }
                 let mut arity = 0;
                 let mut j = k + 2;
@@ -696,7 +796,11 @@ pub fn parse_module(src: &str) -> Result<Module, ParseError> {
             }
         }
     }
-    let mut p = Parser { toks, pos: 0, funcs };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        funcs,
+    };
     let mut m = Module::new();
     while p.peek() != &Tok::Eof {
         m.push(p.function()?);
@@ -705,7 +809,11 @@ pub fn parse_module(src: &str) -> Result<Module, ParseError> {
         return p.err("expected at least one function (`fn @name(...) -> (...) { ... }`)");
     }
     if let Err(e) = crate::verify::verify_module(&m) {
-        return Err(ParseError { line: 1, col: 1, msg: e.to_string() });
+        return Err(ParseError {
+            line: 1,
+            col: 1,
+            msg: e.to_string(),
+        });
     }
     Ok(m)
 }
@@ -714,7 +822,11 @@ pub fn parse_module(src: &str) -> Result<Module, ParseError> {
 pub fn parse_function(src: &str) -> Result<Function, ParseError> {
     let m = parse_module(src)?;
     if m.funcs.len() != 1 {
-        return Err(ParseError { line: 1, col: 1, msg: format!("expected one function, found {}", m.funcs.len()) });
+        return Err(ParseError {
+            line: 1,
+            col: 1,
+            msg: format!("expected one function, found {}", m.funcs.len()),
+        });
     }
     Ok(m.funcs.into_iter().next().expect("one function"))
 }

@@ -47,7 +47,10 @@ impl Printer<'_> {
         }
     }
     fn list(&self, vs: &[Value]) -> String {
-        vs.iter().map(|&v| self.name(v)).collect::<Vec<_>>().join(", ")
+        vs.iter()
+            .map(|&v| self.name(v))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
     fn indent(&mut self, depth: usize) {
         for _ in 0..depth {
@@ -98,7 +101,12 @@ impl Printer<'_> {
                 let _ = write!(self.out, "powi {args}, {n}");
             }
             Op::Load => {
-                let _ = write!(self.out, "load {}[{}]", self.name(d.args[0]), self.name(d.args[1]));
+                let _ = write!(
+                    self.out,
+                    "load {}[{}]",
+                    self.name(d.args[0]),
+                    self.name(d.args[1])
+                );
             }
             Op::Store => {
                 let _ = write!(
@@ -172,7 +180,12 @@ pub fn print_function(f: &Function) -> String {
 }
 
 fn print_in(f: &Function, m: Option<&Module>) -> String {
-    let mut p = Printer { f, m, names: HashMap::new(), out: String::new() };
+    let mut p = Printer {
+        f,
+        m,
+        names: HashMap::new(),
+        out: String::new(),
+    };
     let ps: Vec<String> = f
         .params
         .iter()
@@ -182,7 +195,13 @@ fn print_in(f: &Function, m: Option<&Module>) -> String {
         })
         .collect();
     let rets: Vec<String> = f.ret_types.iter().map(|t| t.to_string()).collect();
-    let _ = writeln!(p.out, "fn @{}({}) -> ({}) {{", f.name, ps.join(", "), rets.join(", "));
+    let _ = writeln!(
+        p.out,
+        "fn @{}({}) -> ({}) {{",
+        f.name,
+        ps.join(", "),
+        rets.join(", ")
+    );
     p.block(f.body, 1, true);
     p.out.push_str("}\n");
     p.out
@@ -190,7 +209,11 @@ fn print_in(f: &Function, m: Option<&Module>) -> String {
 
 /// Prints a module: its functions in order, separated by blank lines.
 pub fn print_module(m: &Module) -> String {
-    m.funcs.iter().map(|f| print_in(f, Some(m))).collect::<Vec<_>>().join("\n")
+    m.funcs
+        .iter()
+        .map(|f| print_in(f, Some(m)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl std::fmt::Display for Function {

@@ -18,7 +18,13 @@ use crate::ir::*;
 pub trait Rewrite {
     /// Called for each non-region instruction with its arguments already renamed. Return
     /// `Some(results)` to replace it, `None` to copy it unchanged.
-    fn inst(&mut self, _b: &mut FunctionBuilder, _src: &Function, _d: &InstData, _args: &[Value]) -> Option<Vec<Value>> {
+    fn inst(
+        &mut self,
+        _b: &mut FunctionBuilder,
+        _src: &Function,
+        _d: &InstData,
+        _args: &[Value],
+    ) -> Option<Vec<Value>> {
         None
     }
     /// A region (loop body or `if` arm) is entered.
@@ -38,18 +44,34 @@ pub struct Copier<'a> {
 impl<'a> Copier<'a> {
     /// A copier with an empty map.
     pub fn new(src: &'a Function) -> Self {
-        Copier { src, map: HashMap::new() }
+        Copier {
+            src,
+            map: HashMap::new(),
+        }
     }
     /// The renamed value.
     pub fn m(&self, v: Value) -> Value {
-        *self.map.get(&v).unwrap_or_else(|| panic!("value {v} used before it was copied"))
+        *self
+            .map
+            .get(&v)
+            .unwrap_or_else(|| panic!("value {v} used before it was copied"))
     }
     /// Copies the instructions of `blk` (not its parameters) and returns its renamed yields.
-    pub fn block(&mut self, b: &mut FunctionBuilder, blk: Block, r: &mut dyn Rewrite) -> Vec<Value> {
+    pub fn block(
+        &mut self,
+        b: &mut FunctionBuilder,
+        blk: Block,
+        r: &mut dyn Rewrite,
+    ) -> Vec<Value> {
         for &i in &self.src.block(blk).insts {
             self.inst(b, i, r);
         }
-        self.src.block(blk).yields.iter().map(|&y| self.m(y)).collect()
+        self.src
+            .block(blk)
+            .yields
+            .iter()
+            .map(|&y| self.m(y))
+            .collect()
     }
     /// Copies one instruction (regions recursively).
     pub fn inst(&mut self, b: &mut FunctionBuilder, i: Inst, r: &mut dyn Rewrite) {

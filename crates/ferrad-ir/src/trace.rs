@@ -16,7 +16,11 @@
 //! list; a run that needs an undecided answer is re-run both ways, and the results of the two
 //! runs are merged with `select`. Branches therefore become branch-free `select`s, which is
 //! exact for the pure code tracers see. A tracer has no primal value: inside a rule, `re()`
-//! answers only NaN-ness (as a decision); elsewhere it panics with an explanation.
+//! answers only NaN-ness (as a decision); elsewhere it panics with an explanation. A rule that
+//! applies a piecewise-constant function (`trunc`, `floor`, …) to its argument cannot be
+//! represented (the IR has no such operation) and is refused with a panic rather than traced
+//! as a constant; the transforms report `rem`, whose rule needs `trunc`, as unsupported.
+//! The test `tests::rules` checks every other rule emitted as IR against ferrad-core bit for bit.
 //!
 //! Invariant: every instruction a tracer emits goes through [`FunctionBuilder::emit`] of the
 //! innermost active builder, and every comparison is either resolved by a `select` or panics.
@@ -49,6 +53,9 @@ struct Ctx {
     b: FunctionBuilder,
     frames: Vec<Frame>,
     in_rule: usize,
+    /// `re()` was just answered: a constant built from it next would be a piecewise-constant
+    /// function (`trunc`, `floor`, …) of the probe, which the tracer cannot represent.
+    probed: bool,
 }
 
 thread_local! {
@@ -58,8 +65,20 @@ thread_local! {
 fn with_ctx<R>(f: impl FnOnce(&mut Ctx) -> R) -> R {
     CTX.with(|c| {
         let mut c = c.borrow_mut();
-        let ctx = c.last_mut().expect("a Tracer is used outside of tracing (trace_fn or a transform)");
+        let ctx = c
+            .last_mut()
+            .expect("a Tracer is used outside of tracing (trace_fn or a transform)");
+        ctx.probed = false;
         f(ctx)
+    })
+}
+
+/// Like [`with_ctx`] but leaves the `probed` flag to `f`.
+fn ctx_raw<R>(f: impl FnOnce(&mut Ctx) -> R) -> R {
+    CTX.with(|c| {
+        f(c.borrow_mut()
+            .last_mut()
+            .expect("a Tracer is used outside of tracing"))
     })
 }
 
@@ -72,7 +91,10 @@ fn emit<M: 'static>(op: Op, args: Vec<Value>) -> Tracer<M> {
 
 fn decide(c: Value) -> bool {
     with_ctx(|ctx| {
-        let fr = ctx.frames.last_mut().expect("a comparison on a Tracer outside of an exploration");
+        let fr = ctx
+            .frames
+            .last_mut()
+            .expect("a comparison on a Tracer outside of an exploration");
         if fr.pos < fr.path.len() {
             let d = fr.path[fr.pos];
             fr.conds.push(c);
@@ -106,7 +128,14 @@ fn solve(f: &mut dyn FnMut() -> Vec<Tracer>, prefix: Vec<bool>, runs: &mut usize
         "tracing explored more than {MAX_RUNS} control-flow paths: too many data-dependent branches \
          for branch-free tracing; build the function with FunctionBuilder::if_else instead"
     );
-    with_ctx(|c| c.frames.push(Frame { path: prefix.clone(), pos: 0, conds: vec![], overflow: false }));
+    with_ctx(|c| {
+        c.frames.push(Frame {
+            path: prefix.clone(),
+            pos: 0,
+            conds: vec![],
+            overflow: false,
+        })
+    });
     let out = f();
     let fr = with_ctx(|c| c.frames.pop().expect("frame"));
     if !fr.overflow {
@@ -119,8 +148,17 @@ fn solve(f: &mut dyn FnMut() -> Vec<Tracer>, prefix: Vec<bool>, runs: &mut usize
     let mut p = prefix;
     p.push(false);
     let e = solve(f, p, runs);
-    assert_eq!(t.len(), e.len(), "the paths of a traced function return different numbers of values");
-    with_ctx(|c| t.iter().zip(&e).map(|(a, b)| Tracer::new(c.b.select(cond, a.0, b.0))).collect())
+    assert_eq!(
+        t.len(),
+        e.len(),
+        "the paths of a traced function return different numbers of values"
+    );
+    with_ctx(|c| {
+        t.iter()
+            .zip(&e)
+            .map(|(a, b)| Tracer::new(c.b.select(cond, a.0, b.0)))
+            .collect()
+    })
 }
 
 /// A symbolic `f64`: the value it stands for is an IR [`Value`].
@@ -180,9 +218,18 @@ impl<M: 'static> Lift for Tracer<M> {
              with a comparison (`x < y`), which the tracer turns into a `select`"
         );
         let c = with_ctx(|ctx| ctx.b.is_nan(self.0));
-        if decide(c) { f64::NAN } else { 0.0 }
+        let nan = decide(c);
+        ctx_raw(|ctx| ctx.probed = true);
+        if nan { f64::NAN } else { 0.0 }
     }
     fn from_inner(v: f64) -> Self {
+        let probed = ctx_raw(|c| std::mem::take(&mut c.probed));
+        assert!(
+            !(probed && v.is_nan()),
+            "a rule applied a piecewise-constant function (`trunc`, `floor`, `ceil`, `round`, \
+             `signum`, `fract`) to a Tracer: the IR has no such operation, so this rule cannot be \
+             emitted as IR"
+        );
         with_ctx(|c| tr(c.b.const_f64(v)))
     }
     fn unary(self, op: Unary) -> Self {
@@ -236,14 +283,26 @@ impl<M: 'static> Real<f64> for Tracer<M> {
     fn apply_custom<R: CustomRule + ?Sized>(rule: &R, x: &[Self]) -> Vec<Self> {
         let m = rule.eval(&vec![1.0; x.len()]).len();
         let args = x.iter().map(|t| t.0).collect();
-        with_ctx(|c| c.b.custom(rule.name(), CustomKind::Eval, args, m).into_iter().map(tr).collect())
+        with_ctx(|c| {
+            c.b.custom(rule.name(), CustomKind::Eval, args, m)
+                .into_iter()
+                .map(tr)
+                .collect()
+        })
     }
 }
 
 /// Runs `f` with `b` as the tracers' target builder (used by the transforms).
 pub fn with_builder<R>(b: &mut FunctionBuilder, f: impl FnOnce() -> R) -> R {
     let taken = std::mem::replace(b, FunctionBuilder::new(""));
-    CTX.with(|c| c.borrow_mut().push(Ctx { b: taken, frames: vec![], in_rule: 0 }));
+    CTX.with(|c| {
+        c.borrow_mut().push(Ctx {
+            b: taken,
+            frames: vec![],
+            in_rule: 0,
+            probed: false,
+        })
+    });
     let r = f();
     let ctx = CTX.with(|c| c.borrow_mut().pop().expect("ctx"));
     *b = ctx.b;
@@ -269,7 +328,12 @@ pub fn rule_unary(b: &mut FunctionBuilder, op: Unary, x: Value) -> (Value, Value
 }
 
 /// Emits `Binary::rule` at `(x, y)`: returns `(value, ∂x, ∂y)`.
-pub fn rule_binary(b: &mut FunctionBuilder, op: Binary, x: Value, y: Value) -> (Value, Value, Value) {
+pub fn rule_binary(
+    b: &mut FunctionBuilder,
+    op: Binary,
+    x: Value,
+    y: Value,
+) -> (Value, Value, Value) {
     let r = in_rule(b, &mut || {
         let (v, dx, dy) = op.rule(Tracer::new(x), Tracer::new(y));
         vec![v, dx, dy]
@@ -278,7 +342,13 @@ pub fn rule_binary(b: &mut FunctionBuilder, op: Binary, x: Value, y: Value) -> (
 }
 
 /// Emits `Ternary::rule` at `(a, b, c)`: returns `(value, ∂a, ∂b, ∂c)`.
-pub fn rule_ternary(bld: &mut FunctionBuilder, op: Ternary, a: Value, b: Value, c: Value) -> (Value, Value, Value, Value) {
+pub fn rule_ternary(
+    bld: &mut FunctionBuilder,
+    op: Ternary,
+    a: Value,
+    b: Value,
+    c: Value,
+) -> (Value, Value, Value, Value) {
     let r = in_rule(bld, &mut || {
         let (v, da, db, dc) = op.rule(Tracer::new(a), Tracer::new(b), Tracer::new(c));
         vec![v, da, db, dc]
@@ -309,7 +379,11 @@ pub fn trace_fn(name: &str, n: usize, mut f: impl FnMut(&[Tracer]) -> Vec<Tracer
 pub trait Loop: Scalar {
     /// Runs `body(k, carried) -> next` for `k` in `range` (the index as a number), starting from
     /// `init`; returns the final carried values.
-    fn for_range(range: Range<i64>, init: &[Self], mut body: impl FnMut(Self, &[Self]) -> Vec<Self>) -> Vec<Self> {
+    fn for_range(
+        range: Range<i64>,
+        init: &[Self],
+        mut body: impl FnMut(Self, &[Self]) -> Vec<Self>,
+    ) -> Vec<Self> {
         let mut c = init.to_vec();
         for k in range {
             c = body(Self::lit(k as f64), &c);
@@ -325,7 +399,11 @@ impl<T: Scalar, const N: usize> Loop for ferrad_core::DualVec<T, N> {}
 impl<T: Scalar> Loop for ferrad_core::Var<T> {}
 
 impl Loop for Tracer {
-    fn for_range(range: Range<i64>, init: &[Self], mut body: impl FnMut(Self, &[Self]) -> Vec<Self>) -> Vec<Self> {
+    fn for_range(
+        range: Range<i64>,
+        init: &[Self],
+        mut body: impl FnMut(Self, &[Self]) -> Vec<Self>,
+    ) -> Vec<Self> {
         let inits: Vec<Value> = init.iter().map(|t| t.0).collect();
         let (h, kf, cs) = with_ctx(|c| {
             let lo = c.b.const_i64(range.start);
@@ -336,13 +414,24 @@ impl Loop for Tracer {
         });
         let cs: Vec<Tracer> = cs.into_iter().map(Tracer::new).collect();
         let out = explore(&mut || body(Tracer::new(kf), &cs));
-        assert_eq!(out.len(), init.len(), "a for_range body must return as many values as it carries");
+        assert_eq!(
+            out.len(),
+            init.len(),
+            "a for_range body must return as many values as it carries"
+        );
         let next: Vec<Value> = out.iter().map(|t| t.0).collect();
-        with_ctx(|c| c.b.end_for(h, &next)).into_iter().map(Tracer::new).collect()
+        with_ctx(|c| c.b.end_for(h, &next))
+            .into_iter()
+            .map(Tracer::new)
+            .collect()
     }
 }
 
 /// `for k in range` carrying `init` through `body(k, carried) -> next`; see [`Loop`].
-pub fn for_range<T: Loop>(range: Range<i64>, init: &[T], body: impl FnMut(T, &[T]) -> Vec<T>) -> Vec<T> {
+pub fn for_range<T: Loop>(
+    range: Range<i64>,
+    init: &[T],
+    body: impl FnMut(T, &[T]) -> Vec<T>,
+) -> Vec<T> {
     T::for_range(range, init, body)
 }

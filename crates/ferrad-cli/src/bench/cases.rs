@@ -45,7 +45,14 @@ pub struct Case {
 }
 
 fn mode(name: &'static str, kind: ModeKind, run: impl Fn() -> (f64, Vec<f64>) + 'static) -> Mode {
-    Mode { name, kind, run: Box::new(run), skip: None, note: String::new(), tol: None }
+    Mode {
+        name,
+        kind,
+        run: Box::new(run),
+        skip: None,
+        note: String::new(),
+        tol: None,
+    }
 }
 
 /// Relative error of `got` against `want`, with a floor of 1e-300 on the denominator.
@@ -79,7 +86,12 @@ fn tape_note(f: &impl ScalarFn, x: &[f64]) -> String {
     let xs = tape.vars(x);
     let _ = f.eval(&xs);
     let s = tape.stats();
-    format!("{} B/entry, {} entries, {:.1} MB", s.bytes_per_entry, s.entries, s.bytes as f64 / 1e6)
+    format!(
+        "{} B/entry, {} entries, {:.1} MB",
+        s.bytes_per_entry,
+        s.entries,
+        s.bytes as f64 / 1e6
+    )
 }
 
 fn hvp_tape_note(f: &impl ScalarFn, x: &[f64]) -> String {
@@ -87,7 +99,12 @@ fn hvp_tape_note(f: &impl ScalarFn, x: &[f64]) -> String {
     let xs: Vec<_> = x.iter().map(|&v| tape.var(Dual::variable(v))).collect();
     let _ = f.eval(&xs);
     let s = tape.stats();
-    format!("{} B/entry, {} entries, {:.1} MB", s.bytes_per_entry, s.entries, s.bytes as f64 / 1e6)
+    format!(
+        "{} B/entry, {} entries, {:.1} MB",
+        s.bytes_per_entry,
+        s.entries,
+        s.bytes as f64 / 1e6
+    )
 }
 
 /// Sizes at which an O(n²) mode is skipped.
@@ -97,7 +114,9 @@ fn case_f() -> Case {
     let p = F_P.to_vec();
     let (_, hand) = f_grad_hand(&p);
     let mut modes = vec![
-        mode("primal", ModeKind::Primal, move || (f_loss(&F_P), Vec::new())),
+        mode("primal", ModeKind::Primal, move || {
+            (f_loss(&F_P), Vec::new())
+        }),
         mode("hand-written", ModeKind::Hand, move || {
             let (v, g) = f_grad_hand(&F_P);
             (v, g)
@@ -119,19 +138,32 @@ fn case_f() -> Case {
         }),
         {
             let tape = std::cell::RefCell::new(
-                ferrad::reverse::RecordedTape::record(&ProblemF, &F_P).expect("F has no custom rules"),
+                ferrad::reverse::RecordedTape::record(&ProblemF, &F_P)
+                    .expect("F has no custom rules"),
             );
             mode("reverse-recorded", ModeKind::Exact, move || {
                 tape.borrow_mut().gradient(&F_P).expect("F has no branches")
             })
         },
-        mode("ir-reverse", ModeKind::Exact, move || super::compiled::f_reverse(&F_P)),
-        mode("ir-forward", ModeKind::Exact, move || super::compiled::f_forward(&F_P)),
-        mode("macro-forward", ModeKind::Exact, move || super::annotated::f_forward(&F_P)),
-        mode("macro-reverse", ModeKind::Exact, move || super::annotated::f_reverse(&F_P)),
+        mode("ir-reverse", ModeKind::Exact, move || {
+            super::compiled::f_reverse(&F_P)
+        }),
+        mode("ir-forward", ModeKind::Exact, move || {
+            super::compiled::f_forward(&F_P)
+        }),
+        mode("macro-forward", ModeKind::Exact, move || {
+            super::annotated::f_forward(&F_P)
+        }),
+        mode("macro-reverse", ModeKind::Exact, move || {
+            super::annotated::f_reverse(&F_P)
+        }),
     ];
     modes[2].note = "10 passes".into();
-    modes[3].note = format!("{} pass(es) of width {}", 10usize.div_ceil(forward::pick_chunk(10)), forward::pick_chunk(10));
+    modes[3].note = format!(
+        "{} pass(es) of width {}",
+        10usize.div_ceil(forward::pick_chunk(10)),
+        forward::pick_chunk(10)
+    );
     modes[4].note = tape_note(&ProblemF, &p);
     modes[5].note = "20 evaluations".into();
     modes[6].note = "replay of a tape recorded once (recording not timed)".into();
@@ -164,7 +196,9 @@ fn case_r(n: usize) -> Case {
     let mut modes = Vec::new();
     {
         let x = x.clone();
-        modes.push(mode("primal", ModeKind::Primal, move || (r_loss(&x), Vec::new())));
+        modes.push(mode("primal", ModeKind::Primal, move || {
+            (r_loss(&x), Vec::new())
+        }));
     }
     {
         let x = x.clone();
@@ -226,17 +260,25 @@ fn case_r(n: usize) -> Case {
     }
     {
         let x = x.clone();
-        let mut m = mode("ir-reverse", ModeKind::Exact, move || super::compiled::r_reverse(&x));
+        let mut m = mode("ir-reverse", ModeKind::Exact, move || {
+            super::compiled::r_reverse(&x)
+        });
         m.note = "ferrad-ir VJP, optimized, emitted as Rust (ir/r.ir)".into();
         modes.push(m);
     }
     {
         let x = x.clone();
-        let mut m = mode("macro-reverse", ModeKind::Exact, move || super::annotated::r_reverse(&x));
+        let mut m = mode("macro-reverse", ModeKind::Exact, move || {
+            super::annotated::r_reverse(&x)
+        });
         m.note = "#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code".into();
         modes.push(m);
     }
-    for (name, tol) in [("reverse-f32-tape", 1e-4), ("reverse-f16-tape", 4e-3), ("reverse-bf16-tape", 3e-2)] {
+    for (name, tol) in [
+        ("reverse-f32-tape", 1e-4),
+        ("reverse-f16-tape", 4e-3),
+        ("reverse-bf16-tape", 3e-2),
+    ] {
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let run = move || {
             let (y, g, _) = match name {
@@ -303,7 +345,9 @@ fn case_h(n: usize) -> Case {
     let mut modes = Vec::new();
     {
         let x = x.clone();
-        modes.push(mode("primal", ModeKind::Primal, move || (r_loss(&x), Vec::new())));
+        modes.push(mode("primal", ModeKind::Primal, move || {
+            (r_loss(&x), Vec::new())
+        }));
     }
     {
         let (x, v) = (x.clone(), v.clone());
@@ -324,13 +368,17 @@ fn case_h(n: usize) -> Case {
     }
     {
         let (x, v) = (x.clone(), v.clone());
-        let mut m = mode("ir-hvp", ModeKind::Exact, move || (0.0, super::compiled::r_hvp(&x, &v)));
+        let mut m = mode("ir-hvp", ModeKind::Exact, move || {
+            (0.0, super::compiled::r_hvp(&x, &v))
+        });
         m.note = "ferrad-ir JVP of the VJP, emitted as Rust".into();
         modes.push(m);
     }
     {
         let (x, v) = (x.clone(), v.clone());
-        let mut m = mode("macro-hvp", ModeKind::Exact, move || (0.0, super::annotated::r_hvp(&x, &v)));
+        let mut m = mode("macro-hvp", ModeKind::Exact, move || {
+            (0.0, super::annotated::r_hvp(&x, &v))
+        });
         m.note = "#[autodiff_forward] over the #[autodiff_reverse] gradient".into();
         modes.push(m);
     }
@@ -342,7 +390,13 @@ fn case_h(n: usize) -> Case {
             let xm: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a - h * b).collect();
             let (_, gp) = ferrad::gradient(&ProblemR, &xp);
             let (_, gm) = ferrad::gradient(&ProblemR, &xm);
-            (0.0, gp.iter().zip(&gm).map(|(a, b)| (a - b) / (2.0 * h)).collect())
+            (
+                0.0,
+                gp.iter()
+                    .zip(&gm)
+                    .map(|(a, b)| (a - b) / (2.0 * h))
+                    .collect(),
+            )
         });
         m.note = "2 reverse gradients".into();
         modes.push(m);
@@ -369,8 +423,12 @@ fn case_h(n: usize) -> Case {
 fn case_fh() -> Case {
     let hand: Vec<f64> = f_hessian_hand(&F_P).concat();
     let mut modes = vec![
-        mode("primal", ModeKind::Primal, move || (f_loss(&F_P), Vec::new())),
-        mode("hand-written", ModeKind::Hand, move || (0.0, f_hessian_hand(&F_P).concat())),
+        mode("primal", ModeKind::Primal, move || {
+            (f_loss(&F_P), Vec::new())
+        }),
+        mode("hand-written", ModeKind::Hand, move || {
+            (0.0, f_hessian_hand(&F_P).concat())
+        }),
         mode("hessian", ModeKind::Exact, move || {
             let (y, _, h) = ferrad::hessian(&ProblemF, &F_P);
             (y, h.concat())

@@ -49,7 +49,11 @@ pub fn run(opts: &BenchOptions) -> Result<(Vec<Record>, bool), String> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let budget = if opts.quick { Duration::from_millis(20) } else { Duration::from_millis(700) };
+    let budget = if opts.quick {
+        Duration::from_millis(20)
+    } else {
+        Duration::from_millis(700)
+    };
     let mut records = Vec::new();
     for case in &cases {
         let mut primal = None;

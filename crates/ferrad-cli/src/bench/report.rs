@@ -38,7 +38,13 @@ pub struct Record {
 }
 
 impl Record {
-    pub(super) fn timed(case: &Case, mode: &Mode, median: Duration, reps: usize, error: f64) -> Self {
+    pub(super) fn timed(
+        case: &Case,
+        mode: &Mode,
+        median: Duration,
+        reps: usize,
+        error: f64,
+    ) -> Self {
         Record {
             problem: case.name.clone(),
             mode: mode.name.into(),

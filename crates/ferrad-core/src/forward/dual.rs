@@ -58,29 +58,47 @@ impl<T: Scalar> Lift for Dual<T> {
     #[inline(always)]
     fn unary(self, op: Unary) -> Self {
         let (v, d) = op.rule(self.re);
-        Dual { re: v, eps: d * self.eps }
+        Dual {
+            re: v,
+            eps: d * self.eps,
+        }
     }
     #[inline(always)]
     fn binary(self, op: Binary, rhs: Self) -> Self {
         let (v, dx, dy) = op.rule(self.re, rhs.re);
-        Dual { re: v, eps: dx * self.eps + dy * rhs.eps }
+        Dual {
+            re: v,
+            eps: dx * self.eps + dy * rhs.eps,
+        }
     }
     #[inline(always)]
     fn ternary(self, op: Ternary, b: Self, c: Self) -> Self {
         let (v, da, db, dc) = op.rule(self.re, b.re, c.re);
-        Dual { re: v, eps: da * self.eps + db * b.eps + dc * c.eps }
+        Dual {
+            re: v,
+            eps: da * self.eps + db * b.eps + dc * c.eps,
+        }
     }
     #[inline(always)]
     fn add_const(self, c: T) -> Self {
-        Dual { re: self.re + c, eps: self.eps }
+        Dual {
+            re: self.re + c,
+            eps: self.eps,
+        }
     }
     #[inline(always)]
     fn mul_const(self, c: T) -> Self {
-        Dual { re: self.re * c, eps: self.eps * c }
+        Dual {
+            re: self.re * c,
+            eps: self.eps * c,
+        }
     }
     #[inline(always)]
     fn div_const(self, c: T) -> Self {
-        Dual { re: self.re / c, eps: self.eps / c }
+        Dual {
+            re: self.re / c,
+            eps: self.eps / c,
+        }
     }
 }
 
@@ -116,7 +134,10 @@ impl<T: Real<f64>> Real<f64> for Dual<T> {
         let (re, eps): (Vec<T>, Vec<T>) = x.iter().map(|d| (d.re, d.eps)).unzip();
         let y = T::apply_custom(rule, &re);
         let dy = crate::custom::jvp_checked(rule, &re, &eps, y.len());
-        y.into_iter().zip(dy).map(|(re, eps)| Dual { re, eps }).collect()
+        y.into_iter()
+            .zip(dy)
+            .map(|(re, eps)| Dual { re, eps })
+            .collect()
     }
 }
 
@@ -129,6 +150,9 @@ impl<T: Real<f32>> Real<f32> for Dual<T> {
         let dv: Vec<f64> = x.iter().map(|d| d.eps.primal()).collect();
         let y = T::apply_custom(rule, &re);
         let dy = crate::custom::jvp_checked(rule, &xv, &dv, y.len());
-        y.into_iter().zip(dy).map(|(re, e)| Dual { re, eps: T::lit(e) }).collect()
+        y.into_iter()
+            .zip(dy)
+            .map(|(re, e)| Dual { re, eps: T::lit(e) })
+            .collect()
     }
 }

@@ -41,7 +41,10 @@ impl<T: Scalar, const N: usize> DualVec<T, N> {
     /// If `i >= N`.
     #[inline(always)]
     pub fn variable(re: T, i: usize) -> Self {
-        assert!(i < N, "tangent index {i} out of range for DualVec with N = {N}");
+        assert!(
+            i < N,
+            "tangent index {i} out of range for DualVec with N = {N}"
+        );
         let mut eps = [T::zero(); N];
         eps[i] = T::one();
         DualVec { re, eps }
@@ -49,7 +52,10 @@ impl<T: Scalar, const N: usize> DualVec<T, N> {
     /// A constant: all tangents zero.
     #[inline(always)]
     pub fn constant(re: T) -> Self {
-        DualVec { re, eps: [T::zero(); N] }
+        DualVec {
+            re,
+            eps: [T::zero(); N],
+        }
     }
 }
 
@@ -72,7 +78,10 @@ impl<T: Scalar, const N: usize> Lift for DualVec<T, N> {
     #[inline(always)]
     fn unary(self, op: Unary) -> Self {
         let (v, d) = op.rule(self.re);
-        DualVec { re: v, eps: self.eps.map(|e| d * e) }
+        DualVec {
+            re: v,
+            eps: self.eps.map(|e| d * e),
+        }
     }
     #[inline(always)]
     fn binary(self, op: Binary, rhs: Self) -> Self {
@@ -94,15 +103,24 @@ impl<T: Scalar, const N: usize> Lift for DualVec<T, N> {
     }
     #[inline(always)]
     fn add_const(self, c: T) -> Self {
-        DualVec { re: self.re + c, eps: self.eps }
+        DualVec {
+            re: self.re + c,
+            eps: self.eps,
+        }
     }
     #[inline(always)]
     fn mul_const(self, c: T) -> Self {
-        DualVec { re: self.re * c, eps: self.eps.map(|e| e * c) }
+        DualVec {
+            re: self.re * c,
+            eps: self.eps.map(|e| e * c),
+        }
     }
     #[inline(always)]
     fn div_const(self, c: T) -> Self {
-        DualVec { re: self.re / c, eps: self.eps.map(|e| e / c) }
+        DualVec {
+            re: self.re / c,
+            eps: self.eps.map(|e| e / c),
+        }
     }
 }
 

@@ -78,8 +78,18 @@ pub fn gradient_chunked<const N: usize>(
 ///
 /// # Panics
 /// If `v.len() != x.len()`.
-pub fn jvp_dual(f: impl Fn(&[Dual<f64>]) -> Vec<Dual<f64>>, x: &[f64], v: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    assert_eq!(v.len(), x.len(), "jvp: v has length {} but x has length {}", v.len(), x.len());
+pub fn jvp_dual(
+    f: impl Fn(&[Dual<f64>]) -> Vec<Dual<f64>>,
+    x: &[f64],
+    v: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    assert_eq!(
+        v.len(),
+        x.len(),
+        "jvp: v has length {} but x has length {}",
+        v.len(),
+        x.len()
+    );
     let xs: Vec<Dual<f64>> = x.iter().zip(v).map(|(&a, &b)| Dual::new(a, b)).collect();
     f(&xs).into_iter().map(|y| (y.re, y.eps)).unzip()
 }
@@ -87,7 +97,11 @@ pub fn jvp_dual(f: impl Fn(&[Dual<f64>]) -> Vec<Dual<f64>>, x: &[f64], v: &[f64]
 /// The chunk size [`crate::gradient_forward`] uses for `n` inputs: the smallest supported
 /// width that covers `min(n, 12)`, as ForwardDiff's default threshold of 12.
 pub fn pick_chunk(n: usize) -> usize {
-    SUPPORTED_CHUNKS.iter().copied().find(|&c| c >= n).unwrap_or(12)
+    SUPPORTED_CHUNKS
+        .iter()
+        .copied()
+        .find(|&c| c >= n)
+        .unwrap_or(12)
 }
 
 /// Chunk widths compiled into the generic drivers (each is one monomorphization of `f`).
@@ -97,13 +111,34 @@ pub const SUPPORTED_CHUNKS: [usize; 7] = [1, 2, 4, 6, 8, 10, 12];
 macro_rules! with_chunk {
     ($n:expr, |$c:ident| $body:expr) => {
         match $n {
-            1 => { const $c: usize = 1; $body }
-            2 => { const $c: usize = 2; $body }
-            4 => { const $c: usize = 4; $body }
-            6 => { const $c: usize = 6; $body }
-            8 => { const $c: usize = 8; $body }
-            10 => { const $c: usize = 10; $body }
-            _ => { const $c: usize = 12; $body }
+            1 => {
+                const $c: usize = 1;
+                $body
+            }
+            2 => {
+                const $c: usize = 2;
+                $body
+            }
+            4 => {
+                const $c: usize = 4;
+                $body
+            }
+            6 => {
+                const $c: usize = 6;
+                $body
+            }
+            8 => {
+                const $c: usize = 8;
+                $body
+            }
+            10 => {
+                const $c: usize = 10;
+                $body
+            }
+            _ => {
+                const $c: usize = 12;
+                $body
+            }
         }
     };
 }

@@ -7,14 +7,17 @@
 //! rational-free form with the Lg1..Lg7 minimax coefficients); ln_1p adds the rounding error of
 //! 1 + x back as a first-order correction.
 
-use super::kernel::{LN2_HI, LN2_LO, TWO52, TWO52_BITS, exp_parts, pow2i, scale, sel};
+use super::kernel::{
+    ExpParts, LN2_HI, LN2_LO, SHIFT32, TWO52, TWO52_BITS, exp_parts, pow2i, scale, scale32, sel,
+    sel32, two_sum,
+};
 
 /// e^x. Domain: all f64. Max error about 1 ulp (see the table in [`crate::math`]);
 /// overflows to +inf above 709.78, underflows gradually to +0 below −745.1; NaN → NaN.
 #[inline]
 pub fn exp(x: f64) -> f64 {
-    let (n, q) = exp_parts(x);
-    scale(1.0 + q, n)
+    let p = exp_parts(x);
+    scale(p.one_plus(), p.n)
 }
 
 /// e^x − 1, accurate near 0. Domain: all f64. Max error about 1 ulp; exp_m1(±0) = ±0,
@@ -22,18 +25,19 @@ pub fn exp(x: f64) -> f64 {
 #[inline]
 pub fn exp_m1(x: f64) -> f64 {
     let xc = if x < -60.0 { -60.0 } else { x };
-    let (n, q) = exp_parts(xc);
-    expm1_from_parts(x, n, q)
+    expm1_from_parts(x, exp_parts(xc))
 }
 
-/// exp_m1 from the reduced parts (n, q = e^r − 1) of `x`.
+/// exp_m1 from the reduced parts of `x`.
 #[inline(always)]
-pub(crate) fn expm1_from_parts(x: f64, n: f64, q: f64) -> f64 {
-    // 2^n·(1 + q) − 1 = 2^n·q + (2^n − 1); exact 2^n − 1 for |n| <= 53.
+pub(crate) fn expm1_from_parts(x: f64, p: ExpParts) -> f64 {
+    // 2^n·(1 + q) − 1 = (2^n − 1) + 2^n·q; 2^n − 1 is exact for |n| <= 53, 2^n·q is exact.
+    let n = p.n;
     let ns = if n > 56.0 { 56.0 } else { n };
     let s = pow2i(ns);
-    let small = s * q + (s - 1.0);
-    let big = scale(1.0 + q, n);
+    let (h, l) = two_sum(s - 1.0, s * p.qh);
+    let small = h + (l + s * p.ql);
+    let big = scale(p.one_plus(), n);
     let r = sel(n > 56.0, big, small);
     // keep the sign of zero (and return x itself for tiny subnormals)
     sel(x == 0.0, x, r)
@@ -54,7 +58,9 @@ pub(crate) const SQRT_HALF_BITS: u64 = 0x3fe6_a09e_667f_3bcd;
 /// (k, f) with u = 2^k·(1 + f), 1 + f in [√½, √2); `f` is exact.
 #[inline(always)]
 pub(crate) fn decompose(u: f64) -> (f64, f64) {
-    let ix = u.to_bits().wrapping_add(0x3ff0_0000_0000_0000 - SQRT_HALF_BITS);
+    let ix = u
+        .to_bits()
+        .wrapping_add(0x3ff0_0000_0000_0000 - SQRT_HALF_BITS);
     let kb = ix >> 52;
     // k as a float without an int→float conversion: 2^52 + kb is exact, then unbias.
     let k = f64::from_bits(TWO52_BITS | kb) - (TWO52 + 1023.0);
@@ -105,10 +111,25 @@ pub fn ln_1p(x: f64) -> f64 {
     sel(x >= -1.0, r, f64::NAN)
 }
 
-/// e^x for f32, evaluated in f64 and rounded once. Domain: all f32. Max error 0.5 ulp + ε.
+/// −(ln2 − 0.693359375) as f32 (Cephes' second Cody–Waite constant, −2.12194440e-4).
+const LN2_LO_CW: f32 = f32::from_bits(0xb95e_8083);
+
+/// e^x for f32, native f32 arithmetic (4 lanes per SSE2 register): Cody–Waite reduction
+/// with ln2 = 0.693359375 − 2.12194440e-4 and Cephes' degree-7 polynomial. Domain: all f32.
+/// Max error about 1 ulp; overflow to +inf above 88.72, gradual underflow below −87.3.
 #[inline]
+#[allow(clippy::excessive_precision)] // Cephes' coefficients as published
 pub fn exp_f32(x: f32) -> f32 {
-    exp(x as f64) as f32
+    let x = if x > 89.0 { 89.0 } else { x };
+    let x = if x < -104.0 { -104.0 } else { x };
+    let n = (x * core::f32::consts::LOG2_E + SHIFT32) - SHIFT32;
+    let r = (x - n * 0.693_359_375) - n * LN2_LO_CW;
+    let z = r * r;
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+        + 1.666_666_5e-1)
+        * r
+        + 0.5;
+    scale32(1.0 + (r + z * p), n)
 }
 
 /// e^x − 1 for f32 (evaluated in f64). Domain: all f32. Max error 0.5 ulp + ε.
@@ -117,21 +138,33 @@ pub fn exp_m1_f32(x: f32) -> f32 {
     exp_m1(x as f64) as f32
 }
 
-/// ln x for f32 (evaluated in f64). Domain: x >= 0. Max error 0.5 ulp + ε.
+const LN2_HI_F: f32 = f32::from_bits(0x3f31_7180);
+const LN2_LO_F: f32 = f32::from_bits(0x3717_f7d1);
+const LG1_F: f32 = f32::from_bits(0x3f2a_aaaa);
+const LG2_F: f32 = f32::from_bits(0x3ecc_ce13);
+const LG3_F: f32 = f32::from_bits(0x3e91_e9ee);
+const LG4_F: f32 = f32::from_bits(0x3e78_9e26);
+
+/// ln x for f32, native f32 arithmetic (fdlibm's logf kernel: x = 2^k·(1+f), 1+f in
+/// [√½, √2), ln(1+f) from s = f/(2+f) and a degree-8 polynomial in s). Domain: x >= 0
+/// (x < 0 → NaN). Max error about 1 ulp; ln(±0) = −inf, subnormals handled by rescaling.
 #[inline]
 pub fn ln_f32(x: f32) -> f32 {
-    ln_f32_wide(x as f64) as f32
-}
-
-/// ln of a value that came from an f32 (so it is never an f64 subnormal): skips the
-/// subnormal rescaling of [`ln`].
-#[inline(always)]
-fn ln_f32_wide(x: f64) -> f64 {
-    let (k, f) = decompose(x);
-    let r = ln_kernel(k, f, 0.0);
-    let r = sel(x == f64::INFINITY, x, r);
-    let r = sel(x == 0.0, f64::NEG_INFINITY, r);
-    sel(x >= 0.0, r, f64::NAN)
+    let sub = x < f32::MIN_POSITIVE;
+    let u = sel32(sub, x * 8_388_608.0, x); // 2^23
+    let ix = u.to_bits().wrapping_add(0x3f80_0000 - 0x3f35_04f3);
+    let kb = ix >> 23;
+    let k = f32::from_bits(0x4b00_0000 | kb) - (8_388_608.0 + 127.0) - sel32(sub, 23.0, 0.0);
+    let f = f32::from_bits((ix & 0x007f_ffff).wrapping_add(0x3f35_04f3)) - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let r = z * (LG1_F + w * LG3_F) + w * (LG2_F + w * LG4_F);
+    let hfsq = 0.5 * f * f;
+    let res = k * LN2_HI_F - ((hfsq - (s * (hfsq + r) + k * LN2_LO_F)) - f);
+    let res = sel32(x == f32::INFINITY, x, res);
+    let res = sel32(x == 0.0, f32::NEG_INFINITY, res);
+    sel32(x >= 0.0, res, f32::NAN)
 }
 
 /// ln(1 + x) for f32 (evaluated in f64). Domain: x >= −1. Max error 0.5 ulp + ε.

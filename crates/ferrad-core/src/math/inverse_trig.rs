@@ -78,7 +78,7 @@ const PIO2_LO: f64 = f64::from_bits(0x3C91_A626_3314_5C07);
 const PIO4_HI: f64 = f64::from_bits(0x3FE9_21FB_5444_2D18);
 
 /// Four-quadrant arctangent of y/x. Domain: all (y, x), result in [−π, π]. Max error about
-/// 2 ulp; follows IEEE/C99 for zeros and infinities (atan2(±0, −0) = ±π, atan2(±inf, +inf) =
+/// 1.5 ulp; follows IEEE/C99 for zeros and infinities (atan2(±0, −0) = ±π, atan2(±inf, +inf) =
 /// ±π/4, ...); NaN in either argument → NaN.
 #[inline]
 pub fn atan2(y: f64, x: f64) -> f64 {

@@ -95,9 +95,10 @@ pub(crate) fn two_prod(a: f64, b: f64) -> (f64, f64) {
     (p, e)
 }
 
-/// e^r − 1 for |r| <= 0.35 (Taylor to degree 13; truncation error < 2^-56 relative).
+/// e^r − 1 for |r| <= 0.35 as an unevaluated sum hi + lo (Taylor to degree 13; truncation
+/// error < 2^-56 relative; the final addition r + r²·p is kept exact).
 #[inline(always)]
-pub(crate) fn expm1_poly(r: f64) -> f64 {
+pub(crate) fn expm1_poly(r: f64) -> (f64, f64) {
     const C: [f64; 12] = [
         1.0 / 2.0,
         1.0 / 6.0,
@@ -125,13 +126,39 @@ pub(crate) fn expm1_poly(r: f64) -> f64 {
     let q1 = p45 + r2 * p67;
     let q2 = p89 + r2 * pab;
     let p = q0 + r4 * (q1 + r4 * q2);
-    r + r2 * p
+    fast_two_sum(r, r2 * p)
 }
 
-/// Reduce `x` (clamped to [-746, 711]) as x = n·ln2 + r and return (n, e^r − 1), where the
-/// rounding error of r is folded back into the result. NaN propagates into the second value.
+/// The reduced exponential: x = n·ln2 + r and e^r − 1 = qh + ql.
+#[derive(Clone, Copy)]
+pub(crate) struct ExpParts {
+    /// The integer n (as a float).
+    pub n: f64,
+    /// High part of e^r − 1.
+    pub qh: f64,
+    /// Low part of e^r − 1.
+    pub ql: f64,
+}
+
+impl ExpParts {
+    /// 1 + q rounded once.
+    #[inline(always)]
+    pub(crate) fn one_plus(self) -> f64 {
+        let (h, e) = fast_two_sum(1.0, self.qh);
+        h + (e + self.ql)
+    }
+    /// 1 + q as a double-double.
+    #[inline(always)]
+    pub(crate) fn one_plus_dd(self) -> (f64, f64) {
+        let (h, e) = fast_two_sum(1.0, self.qh);
+        (h, e + self.ql)
+    }
+}
+
+/// Reduce `x` (clamped to [-746, 711]) as x = n·ln2 + r; the rounding error of r is folded
+/// back into the low part. NaN propagates.
 #[inline(always)]
-pub(crate) fn exp_parts(x: f64) -> (f64, f64) {
+pub(crate) fn exp_parts(x: f64) -> ExpParts {
     let x = if x > 711.0 { 711.0 } else { x };
     let x = if x < -746.0 { -746.0 } else { x };
     let n = round_int(x * LOG2E);
@@ -139,20 +166,60 @@ pub(crate) fn exp_parts(x: f64) -> (f64, f64) {
     let lo = n * LN2_LO;
     let r = hi - lo;
     let c = (hi - r) - lo;
-    let q = expm1_poly(r);
+    let (qh, ql) = expm1_poly(r);
     // e^(r+c) − 1 ≈ q + c·(1 + q)
-    (n, q + (c + c * q))
+    ExpParts {
+        n,
+        qh,
+        ql: ql + (c + c * qh),
+    }
 }
 
 /// Like [`exp_parts`] for an argument given as a double-double `xh + xl` (|xl| <= ulp(xh)).
 #[inline(always)]
-pub(crate) fn exp_parts_dd(xh: f64, xl: f64) -> (f64, f64) {
+pub(crate) fn exp_parts_dd(xh: f64, xl: f64) -> ExpParts {
     let xh = if xh > 711.0 { 711.0 } else { xh };
     let xh = if xh < -746.0 { -746.0 } else { xh };
     let n = round_int(xh * LOG2E);
     let hi = xh - n * LN2_HI; // exact
     let t = xl - n * LN2_LO;
     let (r, c) = two_sum(hi, t);
-    let q = expm1_poly(r);
-    (n, q + (c + c * q))
+    let (qh, ql) = expm1_poly(r);
+    ExpParts {
+        n,
+        qh,
+        ql: ql + (c + c * qh),
+    }
+}
+
+/// (ah + al)/(bh + bl) rounded about once (double-double division, first-order).
+#[inline(always)]
+pub(crate) fn div_dd(ah: f64, al: f64, bh: f64, bl: f64) -> f64 {
+    let q = ah / bh;
+    let (p, pe) = two_prod(q, bh);
+    let rem = (((ah - p) - pe) + al) - q * bl;
+    q + rem / bh
+}
+
+/// 1.5 · 2^23: the f32 counterpart of [`SHIFT`] (rounds |x| < 2^22 to an integer).
+pub(crate) const SHIFT32: f32 = 12_582_912.0;
+
+/// `if c { a } else { b }` for f32 (a select, never a branch).
+#[inline(always)]
+pub(crate) fn sel32(c: bool, a: f32, b: f32) -> f32 {
+    if c { a } else { b }
+}
+
+/// 2^n for an integral `n` in [-126, 127] (f32).
+#[inline(always)]
+pub(crate) fn pow2i32(n: f32) -> f32 {
+    f32::from_bits((n + SHIFT32).to_bits().wrapping_add(127) << 23)
+}
+
+/// v · 2^n for an integral `n` in [-252, 254] (f32), overflow and gradual underflow exact.
+#[inline(always)]
+pub(crate) fn scale32(v: f32, n: f32) -> f32 {
+    let n1 = (n * 0.5 + SHIFT32) - SHIFT32;
+    let n2 = n - n1;
+    v * pow2i32(n1) * pow2i32(n2)
 }

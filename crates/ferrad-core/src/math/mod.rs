@@ -12,8 +12,26 @@
 //! class as std, which `tests/math.rs` checks.
 //!
 //! Two layers: free functions per precision (`exp(f64)`, `exp_f32(f32)`, ...) and the
-//! [`Elementary`] trait for code generic over f64/f32. The f32 functions evaluate the f64
-//! kernels and round once, so they are within 0.5 ulp + ε (and run at f64 width).
+//! [`Elementary`] trait for code generic over f64/f32. `exp_f32`, `ln_f32`, `sin_f32`,
+//! `cos_f32` and `sin_cos_f32` have native f32 kernels (4 lanes per SSE2 register, 8 with
+//! AVX2; the trig reduction is done in f64); the other f32 functions evaluate the f64 kernels
+//! and round once, so they are within 0.5 ulp + ε but run at f64 width.
+//!
+//! ```
+//! use ferrad_core::math::{self, Elementary};
+//! let x: Vec<f64> = (0..1000).map(|i| i as f64 * 0.01).collect();
+//! let mut y = vec![0.0; x.len()];
+//! for (o, &v) in y.iter_mut().zip(&x) {
+//!     *o = math::exp(v); // this loop vectorizes; with f64::exp it would not
+//! }
+//! assert!((y[100] - 1f64.exp()).abs() <= f64::EPSILON * 1f64.exp());
+//! let (s, c) = math::sin_cos(0.5);
+//! assert!((s * s + c * c - 1.0).abs() < 1e-15);
+//! assert_eq!(Elementary::tanh(-0.0f32).to_bits(), (-0.0f32).to_bits()); // generic over f32/f64
+//! ```
+//!
+//! Vectorization: every function vectorizes on baseline x86-64 (SSE2) except `cbrt`, whose
+//! divisions make LLVM's SSE2 cost model decline; it vectorizes when compiled for AVX2.
 //!
 //! Trigonometric functions reduce accurately for |x| <= 2^24 ([`TRIG_MAX`]); beyond that the
 //! result stays in [−1, 1] but loses accuracy gradually (no Payne–Hanek reduction).
@@ -24,10 +42,64 @@
 //! function: random points over the domain — uniform and log-uniform —, the special values and,
 //! for sin/cos/tan, large arguments up to 2^24). Reference: for f32, std's f64 function
 //! (glibc, < 1 f64 ulp) — errors are measured in f32 ulps against that unrounded f64 value; for
-//! f64, std (glibc) itself, so the f64 column is "ulps from glibc", which is within ~0.5–1 ulp
-//! of the exact value.
+//! f64, std (glibc) itself, so the f64 rows are "ulps from glibc" (glibc's own error is not
+//! zero: at the worst points of tanh, cosh and exp_m1 it is 1.5–1.6 ulp while ours is
+//! 0.4–0.5 ulp; see the mpmath check below). Points: 10^7 random plus the special values
+//! (all pairs of them for atan2/powf).
 //!
-//! TABLE_PLACEHOLDER
+//! | function | precision | domain | max ulp | bound | points | reference |
+//! |---|---|---|---|---|---|---|
+//! | exp | f64 | [-745.2, 709.8] | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | exp | f32 | [-103.9, 88.7] | 0.973 | 2 | 1.0e7 | glibc f64, unrounded |
+//! | exp_m1 | f64 | [-40, 709.8] | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | exp_m1 | f32 | [-20, 88.7] | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | ln | f64 | (0, MAX] incl. subnormals | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | ln | f32 | (0, MAX] incl. subnormals | 0.822 | 2 | 1.0e7 | glibc f64, unrounded |
+//! | ln_1p | f64 | (-1, MAX] | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | ln_1p | f32 | (-1, MAX] | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | sin | f64 | \|x\| <= 2^24 | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | sin | f32 | \|x\| <= 2^24 | 1.526 | 2 | 1.0e7 | glibc f64, unrounded |
+//! | cos | f64 | \|x\| <= 2^24 | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | cos | f32 | \|x\| <= 2^24 | 1.565 | 2 | 1.0e7 | glibc f64, unrounded |
+//! | sin_cos | f64 | \|x\| <= 2^24 | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | sin_cos | f32 | \|x\| <= 2^24 | 1.524 | 2 | 1.0e7 | glibc f64, unrounded |
+//! | tan | f64 | \|x\| <= 2^24 | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | tan | f32 | \|x\| <= 2^24 | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | tanh | f64 | all | 2.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | tanh | f32 | all | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | sinh | f64 | \|x\| <= 710.4 | 2.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | sinh | f32 | \|x\| <= 89.4 | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | cosh | f64 | \|x\| <= 710.4 | 2.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | cosh | f32 | \|x\| <= 89.4 | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | atan | f64 | all | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | atan | f32 | all | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | atan2 | f64 | all (y, x) | 2.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | atan2 | f32 | all (y, x) | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | asin | f64 | [-1, 1] | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | asin | f32 | [-1, 1] | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | acos | f64 | [-1, 1] | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | acos | f32 | [-1, 1] | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | powf | f64 | x > 0 with \|y ln x\| <= 709; x < 0 with integral \|y\| <= 200 | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | powf | f32 | x > 0 with \|y ln x\| <= 88; x < 0 with integral \|y\| <= 30 | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//! | cbrt | f64 | all incl. subnormals | 1.000 | 2 | 1.0e7 | glibc f64 (ulps from glibc) |
+//! | cbrt | f32 | all incl. subnormals | 0.500 | 1 | 1.0e7 | glibc f64, unrounded |
+//!
+//! The f64 column above counts whole ulps between our result and glibc's (both are f64), so it
+//! cannot show fractions and includes glibc's own error. A one-off check of the f64 functions
+//! against 160-bit mpmath on 2·10^4 random points each (same kinds of domains; not part of the
+//! test suite) gave these true maximum errors:
+//!
+//! | function | exp | exp_m1 | ln | ln_1p | sin | cos | tan | tanh | sinh | cosh |
+//! |---|---|---|---|---|---|---|---|---|---|---|
+//! | max ulp | 0.687 | 0.834 | 0.500 | 0.517 | 0.707 | 0.709 | 0.774 | 0.656 | 1.158 | 0.847 |
+//!
+//! | function | atan | atan2 | asin | acos | powf | cbrt |
+//! |---|---|---|---|---|---|---|
+//! | max ulp | 0.520 | 1.298 | 0.773 | 0.838 | 0.626 | 0.500 |
+
+// `!(a < b)` is used on purpose throughout: it is true for NaN, which is how NaN is routed
+// through the selects without a separate test.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 #[doc(hidden)]
 pub mod accuracy;
@@ -40,9 +112,7 @@ mod trig;
 
 pub use exp_log::{exp, exp_f32, exp_m1, exp_m1_f32, ln, ln_1p, ln_1p_f32, ln_f32};
 pub use hyperbolic::{cosh, cosh_f32, sinh, sinh_f32, tanh, tanh_f32};
-pub use inverse_trig::{
-    acos, acos_f32, asin, asin_f32, atan, atan_f32, atan2, atan2_f32,
-};
+pub use inverse_trig::{acos, acos_f32, asin, asin_f32, atan, atan_f32, atan2, atan2_f32};
 pub use pow::{cbrt, cbrt_f32, powf, powf_f32};
 pub use trig::{TRIG_MAX, cos, cos_f32, sin, sin_cos, sin_cos_f32, sin_f32, tan, tan_f32};
 
@@ -92,48 +162,98 @@ macro_rules! impl_elementary {
      $atan2:ident, $asin:ident, $acos:ident, $powf:ident, $cbrt:ident) => {
         impl Elementary for $t {
             #[inline]
-            fn exp(self) -> Self { $exp(self) }
+            fn exp(self) -> Self {
+                $exp(self)
+            }
             #[inline]
-            fn exp_m1(self) -> Self { $exp_m1(self) }
+            fn exp_m1(self) -> Self {
+                $exp_m1(self)
+            }
             #[inline]
-            fn ln(self) -> Self { $ln(self) }
+            fn ln(self) -> Self {
+                $ln(self)
+            }
             #[inline]
-            fn ln_1p(self) -> Self { $ln_1p(self) }
+            fn ln_1p(self) -> Self {
+                $ln_1p(self)
+            }
             #[inline]
-            fn sin(self) -> Self { $sin(self) }
+            fn sin(self) -> Self {
+                $sin(self)
+            }
             #[inline]
-            fn cos(self) -> Self { $cos(self) }
+            fn cos(self) -> Self {
+                $cos(self)
+            }
             #[inline]
-            fn sin_cos(self) -> (Self, Self) { $sin_cos(self) }
+            fn sin_cos(self) -> (Self, Self) {
+                $sin_cos(self)
+            }
             #[inline]
-            fn tan(self) -> Self { $tan(self) }
+            fn tan(self) -> Self {
+                $tan(self)
+            }
             #[inline]
-            fn tanh(self) -> Self { $tanh(self) }
+            fn tanh(self) -> Self {
+                $tanh(self)
+            }
             #[inline]
-            fn sinh(self) -> Self { $sinh(self) }
+            fn sinh(self) -> Self {
+                $sinh(self)
+            }
             #[inline]
-            fn cosh(self) -> Self { $cosh(self) }
+            fn cosh(self) -> Self {
+                $cosh(self)
+            }
             #[inline]
-            fn atan(self) -> Self { $atan(self) }
+            fn atan(self) -> Self {
+                $atan(self)
+            }
             #[inline]
-            fn atan2(self, x: Self) -> Self { $atan2(self, x) }
+            fn atan2(self, x: Self) -> Self {
+                $atan2(self, x)
+            }
             #[inline]
-            fn asin(self) -> Self { $asin(self) }
+            fn asin(self) -> Self {
+                $asin(self)
+            }
             #[inline]
-            fn acos(self) -> Self { $acos(self) }
+            fn acos(self) -> Self {
+                $acos(self)
+            }
             #[inline]
-            fn powf(self, y: Self) -> Self { $powf(self, y) }
+            fn powf(self, y: Self) -> Self {
+                $powf(self, y)
+            }
             #[inline]
-            fn cbrt(self) -> Self { $cbrt(self) }
+            fn cbrt(self) -> Self {
+                $cbrt(self)
+            }
         }
     };
 }
 
 impl_elementary!(
-    f64, exp, exp_m1, ln, ln_1p, sin, cos, sin_cos, tan, tanh, sinh, cosh, atan, atan2, asin,
-    acos, powf, cbrt
+    f64, exp, exp_m1, ln, ln_1p, sin, cos, sin_cos, tan, tanh, sinh, cosh, atan, atan2, asin, acos,
+    powf, cbrt
 );
 impl_elementary!(
-    f32, exp_f32, exp_m1_f32, ln_f32, ln_1p_f32, sin_f32, cos_f32, sin_cos_f32, tan_f32,
-    tanh_f32, sinh_f32, cosh_f32, atan_f32, atan2_f32, asin_f32, acos_f32, powf_f32, cbrt_f32
+    f32,
+    exp_f32,
+    exp_m1_f32,
+    ln_f32,
+    ln_1p_f32,
+    sin_f32,
+    cos_f32,
+    sin_cos_f32,
+    tan_f32,
+    tanh_f32,
+    sinh_f32,
+    cosh_f32,
+    atan_f32,
+    atan2_f32,
+    asin_f32,
+    acos_f32,
+    powf_f32,
+    cbrt_f32
 );

@@ -10,8 +10,8 @@
 
 use super::exp_log::decompose;
 use super::kernel::{
-    LN2_HI, LN2_LO, SHIFT, TWO52, TWO52_BITS, abs, exp_parts_dd, fast_two_sum, round_int, scale,
-    sel, two_prod, two_sum, with_sign_of,
+    LN2_HI, LN2_LO, SHIFT, TWO52, TWO52_BITS, abs, exp_parts_dd, fast_two_sum, scale, sel,
+    two_prod, two_sum, with_sign_of,
 };
 
 const TWO_THIRDS_HI: f64 = f64::from_bits(0x3fe5_5555_5555_5555);
@@ -79,8 +79,8 @@ pub fn powf(x: f64, y: f64) -> f64 {
     let (ph, pe) = two_prod(y, lh);
     let pl = pe + y * ll;
     let (ph, pl) = fast_two_sum(ph, pl);
-    let (n, q) = exp_parts_dd(ph, pl);
-    let mag = scale(1.0 + q, n);
+    let e = exp_parts_dd(ph, pl);
+    let mag = scale(e.one_plus(), e.n);
     // |x| = 0 or inf, or y·ln|x| = ±inf: the magnitude is 0 or inf
     let ln_sign_pos = ax > 1.0; // ln|x| > 0
     let to_inf = ln_sign_pos == (y > 0.0);
@@ -88,6 +88,7 @@ pub fn powf(x: f64, y: f64) -> f64 {
     // (|y·ln x| >= 1000 also covers y = ±inf and products whose exact split would overflow)
     let is_extreme = ax == 0.0 || ax == f64::INFINITY || !(abs(ph) < 1000.0);
     let mag = sel(is_extreme, extreme, mag);
+    let mag = sel(ax == 1.0, 1.0, mag);
     // signs of negative bases
     let (is_int, odd) = int_parity(y);
     let xneg = x.to_bits() >> 63 != 0;
@@ -109,8 +110,8 @@ pub fn powf_f32(x: f32, y: f32) -> f32 {
     let yd = y as f64;
     let ax = abs(xd);
     let l = super::exp_log::ln(ax);
-    let (n, q) = super::kernel::exp_parts(yd * l);
-    let mag = scale(1.0 + q, n);
+    let e = super::kernel::exp_parts(yd * l);
+    let mag = scale(1.0 + e.qh, e.n);
     let ln_sign_pos = ax > 1.0;
     let to_inf = ln_sign_pos == (yd > 0.0);
     let extreme = sel(to_inf, f64::INFINITY, 0.0);
@@ -138,24 +139,29 @@ const CP4: f64 = f64::from_bits(0x3fc2_b000_d4e4_edd7);
 #[inline]
 pub fn cbrt(x: f64) -> f64 {
     let a = abs(x);
+    // rescale subnormals up and huge values down by 2^±54 (cbrt: 2^±18) so that the
+    // estimate is valid and t³ cannot overflow
     let sub = a < f64::MIN_POSITIVE;
-    let a = sel(sub, a * 18_014_398_509_481_984.0, a); // 2^54, cbrt → 2^18
+    let big = a > 1e300;
+    let a = a * sel(
+        sub,
+        18_014_398_509_481_984.0,
+        sel(big, 1.0 / 18_014_398_509_481_984.0, 1.0),
+    );
     // rough estimate: high word / 3 + B1, computed in floating point (exact integers < 2^31)
     let hx = f64::from_bits(TWO52_BITS | (a.to_bits() >> 32)) - TWO52;
-    let est = round_int(hx * (1.0 / 3.0) + B1);
-    let tb = (est + SHIFT).to_bits() & 0xffff_ffff;
-    let t = f64::from_bits(tb << 32);
+    let est = hx * (1.0 / 3.0) + (B1 + SHIFT);
+    let t = f64::from_bits(est.to_bits() << 32);
     // 23-bit polynomial step
     let r = (t * t) * (t / a);
     let t = t * ((CP0 + r * (CP1 + r * CP2)) + ((r * r) * r) * (CP3 + r * CP4));
-    // round to 22 bits away from zero, then one Newton step
+    // round to 22 bits away from zero (so t² is exact), then one Halley step
+    // t ← t + t·(a − t³)/(2t³ + a) with t³ = h + l exact: a single division.
     let t = f64::from_bits((t.to_bits().wrapping_add(0x8000_0000)) & 0xffff_ffff_c000_0000);
-    let s = t * t;
-    let r = a / s;
-    let w = t + t;
-    let r = (r - t) / (w + r);
-    let t = t + t * r;
-    let t = sel(sub, t * (1.0 / 262_144.0), t);
+    let (h, l) = two_prod(t * t, t);
+    let num = (a - h) - l;
+    let t = t + t * (num / ((h + h) + a));
+    let t = t * sel(sub, 1.0 / 262_144.0, sel(big, 262_144.0, 1.0));
     let res = with_sign_of(t, x);
     sel(x == 0.0 || !(a < f64::INFINITY), x + x, res)
 }

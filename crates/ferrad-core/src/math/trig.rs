@@ -11,7 +11,7 @@
 //! no longer exact and the result loses accuracy gradually (still in [−1, 1]); ±inf and NaN give
 //! NaN as std does.
 
-use super::kernel::{SHIFT, abs, fast_two_sum, sel, two_sum};
+use super::kernel::{SHIFT, abs, div_dd, fast_two_sum, sel, two_sum};
 
 /// Largest |x| for which sin/cos/tan/sin_cos meet their documented accuracy.
 pub const TRIG_MAX: f64 = 16_777_216.0;
@@ -50,25 +50,37 @@ fn reduce(x: f64) -> (u64, f64, f64) {
     (qbits, rh, rl)
 }
 
-/// sin(x + y) for |x| <= π/4, |y| tiny.
+/// sin(x + y) = head + tail (|tail| small against head) for |x| <= π/4, |y| tiny.
 #[inline(always)]
-fn sin_kernel(x: f64, y: f64) -> f64 {
+fn sin_kernel2(x: f64, y: f64) -> (f64, f64) {
     let z = x * x;
     let w = z * z;
     let r = S2 + z * (S3 + z * S4) + z * w * (S5 + z * S6);
     let v = z * x;
-    x - ((z * (0.5 * y - v * r) - y) - v * S1)
+    (x, -((z * (0.5 * y - v * r) - y) - v * S1))
 }
 
-/// cos(x + y) for |x| <= π/4, |y| tiny.
+/// cos(x + y) = head + tail for |x| <= π/4, |y| tiny.
 #[inline(always)]
-fn cos_kernel(x: f64, y: f64) -> f64 {
+fn cos_kernel2(x: f64, y: f64) -> (f64, f64) {
     let z = x * x;
     let w = z * z;
     let r = z * (C1 + z * (C2 + z * C3)) + w * w * (C4 + z * (C5 + z * C6));
     let hz = 0.5 * z;
     let w = 1.0 - hz;
-    w + (((1.0 - w) - hz) + (z * r - x * y))
+    (w, ((1.0 - w) - hz) + (z * r - x * y))
+}
+
+#[inline(always)]
+fn sin_kernel(x: f64, y: f64) -> f64 {
+    let (h, t) = sin_kernel2(x, y);
+    h + t
+}
+
+#[inline(always)]
+fn cos_kernel(x: f64, y: f64) -> f64 {
+    let (h, t) = cos_kernel2(x, y);
+    h + t
 }
 
 /// Pick `b` where the mask is all ones, `a` where it is zero.
@@ -82,8 +94,9 @@ fn blend(mask: u64, a: f64, b: f64) -> f64 {
 #[inline(always)]
 fn guard(x: f64, rh: f64, rl: f64) -> (f64, f64) {
     let big = !(abs(x) <= TRIG_MAX);
-    let rh = sel(big && !(abs(rh) <= 0.8), 0.0 * rh, rh);
-    (rh, sel(big, 0.0 * rl, rl))
+    let c = if rh > 0.785 { 0.785 } else { rh };
+    let c = if c < -0.785 { -0.785 } else { c };
+    (sel(big, c, rh), sel(big, 0.0 * rl, rl))
 }
 
 /// (sin x, cos x) with one shared reduction. Domain: |x| <= 2^24 (`TRIG_MAX`) at about
@@ -129,37 +142,99 @@ pub fn cos(x: f64) -> f64 {
     f64::from_bits(blend(odd, c, s).to_bits() ^ sign)
 }
 
-/// tan x = sin/cos of the reduced argument (−cos/sin in odd quadrants). Domain: |x| <= 2^24
-/// (`TRIG_MAX`) at about 2 ulp; tan(±0) = ±0; ±inf/NaN → NaN.
+/// tan x = sin/cos of the reduced argument (−cos/sin in odd quadrants), divided as
+/// double-doubles. Domain: |x| <= 2^24 (`TRIG_MAX`) at about 1 ulp; tan(±0) = ±0;
+/// ±inf/NaN → NaN.
 #[inline]
 pub fn tan(x: f64) -> f64 {
     let (qb, rh, rl) = reduce(x);
     let (rh, rl) = guard(x, rh, rl);
-    let s = sin_kernel(rh, rl);
-    let c = cos_kernel(rh, rl);
+    // sin and cos as exact double-doubles, then one double-double division
+    let (sh, st) = sin_kernel2(rh, rl);
+    let (sh, sl) = fast_two_sum(sh, st);
+    let (ch, ct) = cos_kernel2(rh, rl);
+    let (ch, cl) = fast_two_sum(ch, ct);
     let odd = (qb & 1).wrapping_neg();
-    let num = blend(odd, s, -c);
-    let den = blend(odd, c, s);
-    sel(x == 0.0, x, num / den)
+    let nh = blend(odd, sh, -ch);
+    let nl = blend(odd, sl, -cl);
+    let dh = blend(odd, ch, sh);
+    let dl = blend(odd, cl, sl);
+    sel(x == 0.0, x, div_dd(nh, nl, dh, dl))
 }
 
-/// sin x for f32 (evaluated in f64, rounded once). Domain: |x| <= 2^24 at 0.5 ulp + ε.
+/// π/2 − P1 to double precision (the f32 reduction needs only two pieces).
+const P1_TAIL: f64 = f64::from_bits(0x3e11_0b46_11a6_2633);
+
+/// f32 reduction, done in f64: x = q·π/2 + r, |r| <= π/4 (r rounded to f32 once). Exact
+/// enough for every f32 with |x| <= 2^24; beyond, r is clamped into the kernels' range.
+#[inline(always)]
+fn reduce_f32(x: f32) -> (u32, f32) {
+    let xd = x as f64;
+    let t = xd * FRAC_2_PI + SHIFT;
+    let q = t - SHIFT;
+    let r = ((xd - q * P1) - q * P1_TAIL) as f32;
+    let big = !(x.abs() <= TRIG_MAX as f32);
+    let c = if r > 0.785 { 0.785 } else { r };
+    let c = if c < -0.785 { -0.785 } else { c };
+    (t.to_bits() as u32, if big { c } else { r })
+}
+
+/// Cephes' sinf kernel on [−π/4, π/4].
+#[inline(always)]
+fn sin_poly_f32(r: f32) -> f32 {
+    let z = r * r;
+    ((-1.951_529_6e-4 * z + 8.332_161e-3) * z - 1.666_665_5e-1) * z * r + r
+}
+
+/// Cephes' cosf kernel on [−π/4, π/4], with 1 − z/2 summed as in fdlibm.
+#[inline(always)]
+fn cos_poly_f32(r: f32) -> f32 {
+    let z = r * r;
+    let p = ((2.443_315_7e-5 * z - 1.388_731_6e-3) * z + 4.166_664_6e-2) * (z * z);
+    let hz = 0.5 * z;
+    let w = 1.0 - hz;
+    w + (((1.0 - w) - hz) + p)
+}
+
+#[inline(always)]
+fn blend32(mask: u32, a: f32, b: f32) -> f32 {
+    f32::from_bits((a.to_bits() & !mask) | (b.to_bits() & mask))
+}
+
+/// sin x for f32: reduction in f64, Cephes' degree-7 kernel in f32. Domain: |x| <= 2^24
+/// (`TRIG_MAX`) at about 1.6 ulp; beyond, the result stays in [−1, 1] without accuracy;
+/// sin(±0) = ±0; ±inf/NaN → NaN.
 #[inline]
 pub fn sin_f32(x: f32) -> f32 {
-    sin(x as f64) as f32
+    let (qb, r) = reduce_f32(x);
+    let s = sin_poly_f32(r);
+    let c = cos_poly_f32(r);
+    let odd = (qb & 1).wrapping_neg();
+    let v = f32::from_bits(blend32(odd, s, c).to_bits() ^ ((qb & 2) << 30));
+    if x == 0.0 { x } else { v }
 }
 
-/// cos x for f32 (evaluated in f64). Domain: |x| <= 2^24 at 0.5 ulp + ε.
+/// cos x for f32: reduction in f64, Cephes' degree-8 kernel in f32. Domain: |x| <= 2^24
+/// at about 1.6 ulp; beyond, the result stays in [−1, 1] without accuracy; ±inf/NaN → NaN.
 #[inline]
 pub fn cos_f32(x: f32) -> f32 {
-    cos(x as f64) as f32
+    let (qb, r) = reduce_f32(x);
+    let s = sin_poly_f32(r);
+    let c = cos_poly_f32(r);
+    let odd = (qb & 1).wrapping_neg();
+    f32::from_bits(blend32(odd, c, s).to_bits() ^ ((qb.wrapping_add(1) & 2) << 30))
 }
 
-/// (sin x, cos x) for f32 (evaluated in f64). Domain: |x| <= 2^24 at 0.5 ulp + ε.
+/// (sin x, cos x) for f32 with one shared reduction. Domain and accuracy as [`sin_f32`].
 #[inline]
 pub fn sin_cos_f32(x: f32) -> (f32, f32) {
-    let (s, c) = sin_cos(x as f64);
-    (s as f32, c as f32)
+    let (qb, r) = reduce_f32(x);
+    let s = sin_poly_f32(r);
+    let c = cos_poly_f32(r);
+    let odd = (qb & 1).wrapping_neg();
+    let sv = f32::from_bits(blend32(odd, s, c).to_bits() ^ ((qb & 2) << 30));
+    let cv = f32::from_bits(blend32(odd, c, s).to_bits() ^ ((qb.wrapping_add(1) & 2) << 30));
+    (if x == 0.0 { x } else { sv }, cv)
 }
 
 /// tan x for f32 (evaluated in f64). Domain: |x| <= 2^24 at 0.5 ulp + ε.

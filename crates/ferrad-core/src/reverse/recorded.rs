@@ -112,7 +112,10 @@ impl RecordedTape {
         Self::record_with(x, |xs| f.eval(xs))
     }
 
-    fn record_with(x: &[f64], run: impl FnOnce(&[Var<f64>]) -> Vec<Var<f64>>) -> Result<Self, Error> {
+    fn record_with(
+        x: &[f64],
+        run: impl FnOnce(&[Var<f64>]) -> Vec<Var<f64>>,
+    ) -> Result<Self, Error> {
         let tape = Tape::<f64>::new_instrumented(false);
         let xs = tape.vars(x);
         let ys = run(&xs);
@@ -168,7 +171,11 @@ impl RecordedTape {
     /// comparison comes out differently at `x`.
     pub fn forward(&mut self, x: &[f64]) -> Result<Vec<f64>, Error> {
         if x.len() != self.n_inputs {
-            return Err(Error::Shape { what: "recorded tape input".into(), expected: self.n_inputs, got: x.len() });
+            return Err(Error::Shape {
+                what: "recorded tape input".into(),
+                expected: self.n_inputs,
+                got: x.len(),
+            });
         }
         let (values, nodes) = (&mut self.values, &mut self.nodes);
         for (i, ins) in self.program.iter().enumerate().skip(1) {
@@ -220,11 +227,25 @@ impl RecordedTape {
             };
         }
         for (k, g) in self.guards.iter().enumerate() {
-            let a = if g.lhs == 0 { g.consts[0] } else { values[g.lhs as usize] };
-            let b = if g.rhs == 0 { g.consts[1] } else { values[g.rhs as usize] };
+            let a = if g.lhs == 0 {
+                g.consts[0]
+            } else {
+                values[g.lhs as usize]
+            };
+            let b = if g.rhs == 0 {
+                g.consts[1]
+            } else {
+                values[g.rhs as usize]
+            };
             let now = g.kind.outcome(a, b);
             if now != g.outcome {
-                let side = |s: u32, v: f64| if s == 0 { format!("{v}") } else { format!("%{s} (= {v})") };
+                let side = |s: u32, v: f64| {
+                    if s == 0 {
+                        format!("{v}")
+                    } else {
+                        format!("%{s} (= {v})")
+                    }
+                };
                 return Err(Error::ControlFlowChanged {
                     at: k,
                     what: format!(
@@ -238,7 +259,12 @@ impl RecordedTape {
                 });
             }
         }
-        Ok(self.outputs.iter().zip(&self.output_consts).map(|(&s, &c)| if s == 0 { c } else { values[s as usize] }).collect())
+        Ok(self
+            .outputs
+            .iter()
+            .zip(&self.output_consts)
+            .map(|(&s, &c)| if s == 0 { c } else { values[s as usize] })
+            .collect())
     }
 
     fn sweep(&mut self, seeds: &[f64]) -> Vec<f64> {
@@ -258,7 +284,11 @@ impl RecordedTape {
     /// As [`RecordedTape::forward`], and [`Error::Shape`] if the tape has several outputs.
     pub fn gradient(&mut self, x: &[f64]) -> Result<(f64, Vec<f64>), Error> {
         if self.outputs.len() != 1 {
-            return Err(Error::Shape { what: "gradient of a recorded tape's outputs".into(), expected: 1, got: self.outputs.len() });
+            return Err(Error::Shape {
+                what: "gradient of a recorded tape's outputs".into(),
+                expected: 1,
+                got: self.outputs.len(),
+            });
         }
         let y = self.forward(x)?;
         Ok((y[0], self.sweep(&[1.0])))
@@ -270,7 +300,11 @@ impl RecordedTape {
     /// As [`RecordedTape::forward`], and [`Error::Shape`] if `w` has the wrong length.
     pub fn vjp(&mut self, x: &[f64], w: &[f64]) -> Result<(Vec<f64>, Vec<f64>), Error> {
         if w.len() != self.outputs.len() {
-            return Err(Error::Shape { what: "vjp weights".into(), expected: self.outputs.len(), got: w.len() });
+            return Err(Error::Shape {
+                what: "vjp weights".into(),
+                expected: self.outputs.len(),
+                got: w.len(),
+            });
         }
         let y = self.forward(x)?;
         Ok((y, self.sweep(w)))
@@ -298,22 +332,46 @@ impl RecordedTape {
         use std::fmt::Write;
         let mut s = String::new();
         let arg = |op: &OpRec<f64>, k: usize| {
-            if op.args[k] == 0 { format!("{:?}", op.consts[k]) } else { format!("%{}", op.args[k]) }
+            if op.args[k] == 0 {
+                format!("{:?}", op.consts[k])
+            } else {
+                format!("%{}", op.args[k])
+            }
         };
         for (i, op) in self.ops.iter().enumerate().skip(1) {
             let _ = match op.code {
                 OpCode::Input => writeln!(s, "%{i} = input {}", i - 1),
                 OpCode::Unary(Unary::Powi(n)) => writeln!(s, "%{i} = powi {} {n}", arg(op, 0)),
-                OpCode::Unary(_) | OpCode::Step(_) => writeln!(s, "%{i} = {} {}", op.code.name(), arg(op, 0)),
-                OpCode::AddConst | OpCode::MulConst | OpCode::DivConst => {
-                    writeln!(s, "%{i} = {} {} {:?}", op.code.name(), arg(op, 0), op.consts[1])
+                OpCode::Unary(_) | OpCode::Step(_) => {
+                    writeln!(s, "%{i} = {} {}", op.code.name(), arg(op, 0))
                 }
-                OpCode::MulAdd => writeln!(s, "%{i} = mul_add {} {} {}", arg(op, 0), arg(op, 1), arg(op, 2)),
+                OpCode::AddConst | OpCode::MulConst | OpCode::DivConst => {
+                    writeln!(
+                        s,
+                        "%{i} = {} {} {:?}",
+                        op.code.name(),
+                        arg(op, 0),
+                        op.consts[1]
+                    )
+                }
+                OpCode::MulAdd => writeln!(
+                    s,
+                    "%{i} = mul_add {} {} {}",
+                    arg(op, 0),
+                    arg(op, 1),
+                    arg(op, 2)
+                ),
                 _ => writeln!(s, "%{i} = {} {} {}", op.code.name(), arg(op, 0), arg(op, 1)),
             };
         }
         for (k, g) in self.guards.iter().enumerate() {
-            let side = |slot: u32, c: f64| if slot == 0 { format!("{c:?}") } else { format!("%{slot}") };
+            let side = |slot: u32, c: f64| {
+                if slot == 0 {
+                    format!("{c:?}")
+                } else {
+                    format!("%{slot}")
+                }
+            };
             let _ = writeln!(
                 s,
                 "guard #{k}: {} {} {} is {}",
@@ -327,7 +385,13 @@ impl RecordedTape {
             .outputs
             .iter()
             .zip(&self.output_consts)
-            .map(|(&o, &c)| if o == 0 { format!("{c:?}") } else { format!("%{o}") })
+            .map(|(&o, &c)| {
+                if o == 0 {
+                    format!("{c:?}")
+                } else {
+                    format!("%{o}")
+                }
+            })
             .collect();
         let _ = writeln!(s, "return {}", outs.join(", "));
         s
@@ -357,7 +421,12 @@ impl RecordedTape {
         let mut w = Vec::new();
         w.extend_from_slice(MAGIC);
         put_u32(&mut w, VERSION);
-        for n in [self.n_inputs, self.nodes.len(), self.outputs.len(), self.guards.len()] {
+        for n in [
+            self.n_inputs,
+            self.nodes.len(),
+            self.outputs.len(),
+            self.guards.len(),
+        ] {
             put_u32(&mut w, n as u32);
         }
         for (&o, &c) in self.outputs.iter().zip(&self.output_consts) {
@@ -399,16 +468,23 @@ impl RecordedTape {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let bad = |m: String| Error::Format(m);
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-            return Err(bad("not a ferrad recorded tape (magic FERRADTP missing)".into()));
+            return Err(bad(
+                "not a ferrad recorded tape (magic FERRADTP missing)".into()
+            ));
         }
         if bytes.len() < MAGIC.len() + 4 + 16 + 8 {
             return Err(bad("file is truncated".into()));
         }
         let (body, sum) = bytes.split_at(bytes.len() - 8);
-        let mut r = Reader { b: body, at: MAGIC.len() };
+        let mut r = Reader {
+            b: body,
+            at: MAGIC.len(),
+        };
         let version = r.u32()?;
         if version != VERSION {
-            return Err(bad(format!("tape format version {version}; this ferrad reads version {VERSION}")));
+            return Err(bad(format!(
+                "tape format version {version}; this ferrad reads version {VERSION}"
+            )));
         }
         if fnv1a(body).to_le_bytes() != sum {
             return Err(bad("checksum mismatch: the file is corrupt".into()));
@@ -417,7 +493,8 @@ impl RecordedTape {
         let n_nodes = r.u32()? as usize;
         let n_outputs = r.u32()? as usize;
         let n_guards = r.u32()? as usize;
-        let need = n_outputs * 12 + n_nodes.saturating_sub(1) * ENTRY_BYTES + n_guards * GUARD_BYTES;
+        let need =
+            n_outputs * 12 + n_nodes.saturating_sub(1) * ENTRY_BYTES + n_guards * GUARD_BYTES;
         if n_nodes == 0 || n_inputs >= n_nodes || r.remaining() != need {
             return Err(bad(format!(
                 "counts do not match the file size ({n_inputs} inputs, {n_nodes} slots, {n_outputs} outputs, {n_guards} guards)"
@@ -434,21 +511,42 @@ impl RecordedTape {
             output_consts.push(r.f64()?);
         }
         let mut nodes = vec![Node::leaf()];
-        let mut ops = vec![OpRec { code: OpCode::Input, args: [0; 3], consts: [0.0; 3] }];
+        let mut ops = vec![OpRec {
+            code: OpCode::Input,
+            args: [0; 3],
+            consts: [0.0; 3],
+        }];
         for i in 1..n_nodes {
-            let code = decode_op(r.u8()?, r.u32()?).ok_or_else(|| bad(format!("entry {i}: unknown op code")))?;
+            let code = decode_op(r.u8()?, r.u32()?)
+                .ok_or_else(|| bad(format!("entry {i}: unknown op code")))?;
             let args = [r.u32()?, r.u32()?, r.u32()?];
             let consts = [r.f64()?, r.f64()?, r.f64()?];
-            let node = Node { a: r.u32()?, b: r.u32()?, da: r.f64()?, db: r.f64()? };
+            let node = Node {
+                a: r.u32()?,
+                b: r.u32()?,
+                da: r.f64()?,
+                db: r.f64()?,
+            };
             let is_input = code == OpCode::Input;
             if is_input != (i <= n_inputs) {
-                return Err(bad(format!("entry {i}: inputs must be the first {n_inputs} entries")));
+                return Err(bad(format!(
+                    "entry {i}: inputs must be the first {n_inputs} entries"
+                )));
             }
-            if args.iter().chain([&node.a, &node.b]).any(|&a| a as usize >= i) {
+            if args
+                .iter()
+                .chain([&node.a, &node.b])
+                .any(|&a| a as usize >= i)
+            {
                 return Err(bad(format!("entry {i} refers to a later entry")));
             }
-            if code == OpCode::MulAdd && node.a != 0 && (node.a as usize != i - 1 || ops[i - 1].code != OpCode::MulAddPart) {
-                return Err(bad(format!("entry {i}: mul_add without its partial product")));
+            if code == OpCode::MulAdd
+                && node.a != 0
+                && (node.a as usize != i - 1 || ops[i - 1].code != OpCode::MulAddPart)
+            {
+                return Err(bad(format!(
+                    "entry {i}: mul_add without its partial product"
+                )));
             }
             nodes.push(node);
             ops.push(OpRec { code, args, consts });
@@ -457,12 +555,20 @@ impl RecordedTape {
         for k in 0..n_guards {
             let (lhs, rhs) = (r.u32()?, r.u32()?);
             let consts = [r.f64()?, r.f64()?];
-            let kind = *GUARD_KINDS.get(r.u8()? as usize).ok_or_else(|| bad(format!("guard {k}: unknown kind")))?;
+            let kind = *GUARD_KINDS
+                .get(r.u8()? as usize)
+                .ok_or_else(|| bad(format!("guard {k}: unknown kind")))?;
             let outcome = r.u8()? as i8;
             if lhs as usize >= n_nodes || rhs as usize >= n_nodes {
                 return Err(bad(format!("guard {k} refers to a missing entry")));
             }
-            guards.push(Guard { lhs, rhs, consts, kind, outcome });
+            guards.push(Guard {
+                lhs,
+                rhs,
+                consts,
+                kind,
+                outcome,
+            });
         }
         Ok(RecordedTape {
             n_inputs,
@@ -493,22 +599,40 @@ const MAGIC: &[u8; 8] = b"FERRADTP";
 const VERSION: u32 = 1;
 const ENTRY_BYTES: usize = 1 + 4 + 12 + 24 + 8 + 16;
 const GUARD_BYTES: usize = 8 + 16 + 2;
-const GUARD_KINDS: [GuardKind; 6] =
-    [GuardKind::Lt, GuardKind::Le, GuardKind::Gt, GuardKind::Ge, GuardKind::Eq, GuardKind::Cmp];
+const GUARD_KINDS: [GuardKind; 6] = [
+    GuardKind::Lt,
+    GuardKind::Le,
+    GuardKind::Gt,
+    GuardKind::Ge,
+    GuardKind::Eq,
+    GuardKind::Cmp,
+];
 const UNARIES: usize = 24; // Unary::ALL without the Powi entries
 
 fn encode_op(code: OpCode) -> (u8, u32) {
     match code {
         OpCode::Input => (0, 0),
         OpCode::Unary(Unary::Powi(n)) => (2, n as u32),
-        OpCode::Unary(u) => (1, Unary::ALL[..UNARIES].iter().position(|&v| v == u).unwrap_or(0) as u32),
-        OpCode::Binary(b) => (3, Binary::ALL.iter().position(|&v| v == b).unwrap_or(0) as u32),
+        OpCode::Unary(u) => (
+            1,
+            Unary::ALL[..UNARIES]
+                .iter()
+                .position(|&v| v == u)
+                .unwrap_or(0) as u32,
+        ),
+        OpCode::Binary(b) => (
+            3,
+            Binary::ALL.iter().position(|&v| v == b).unwrap_or(0) as u32,
+        ),
         OpCode::MulAddPart => (4, 0),
         OpCode::MulAdd => (5, 0),
         OpCode::AddConst => (6, 0),
         OpCode::MulConst => (7, 0),
         OpCode::DivConst => (8, 0),
-        OpCode::Step(s) => (9, Step::ALL.iter().position(|&v| v == s).unwrap_or(0) as u32),
+        OpCode::Step(s) => (
+            9,
+            Step::ALL.iter().position(|&v| v == s).unwrap_or(0) as u32,
+        ),
         OpCode::CustomOut => (10, 0),
     }
 }
@@ -538,7 +662,9 @@ fn put_f64(w: &mut Vec<u8>, v: f64) {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 struct Reader<'a> {
@@ -581,7 +707,11 @@ mod tests {
         fn eval<T: Real>(&self, x: &[T]) -> T {
             let mut s = T::zero();
             for &v in x {
-                s += if v > T::cst(0.5) { v.sin() * v } else { v.exp().mul_add(v, T::cst(2.0)) };
+                s += if v > T::cst(0.5) {
+                    v.sin() * v
+                } else {
+                    v.exp().mul_add(v, T::cst(2.0))
+                };
             }
             (s.floor() + s).abs() / 3.0 + x[0].max(x[2]).powi(3)
         }
@@ -619,14 +749,26 @@ mod tests {
         let bytes = tape.to_bytes();
         let mut back = RecordedTape::from_bytes(&bytes).unwrap();
         assert_eq!(back.dump(), tape.dump());
-        assert_eq!(back.gradient(&[0.6, 0.3, 0.8]).unwrap(), tape.gradient(&[0.6, 0.3, 0.8]).unwrap());
+        assert_eq!(
+            back.gradient(&[0.6, 0.3, 0.8]).unwrap(),
+            tape.gradient(&[0.6, 0.3, 0.8]).unwrap()
+        );
         for cut in [0, 7, 8, 20, bytes.len() / 2, bytes.len() - 1] {
-            assert!(matches!(RecordedTape::from_bytes(&bytes[..cut]), Err(Error::Format(_))), "cut {cut}");
+            assert!(
+                matches!(
+                    RecordedTape::from_bytes(&bytes[..cut]),
+                    Err(Error::Format(_))
+                ),
+                "cut {cut}"
+            );
         }
         for at in [9, 30, bytes.len() / 2, bytes.len() - 3] {
             let mut b = bytes.clone();
             b[at] ^= 0x40;
-            assert!(matches!(RecordedTape::from_bytes(&b), Err(Error::Format(_))), "flip at {at}");
+            assert!(
+                matches!(RecordedTape::from_bytes(&b), Err(Error::Format(_))),
+                "flip at {at}"
+            );
         }
         let mut v2 = bytes.clone();
         v2[8] = 2;
@@ -639,6 +781,13 @@ mod tests {
     #[test]
     fn wrong_input_length_is_a_shape_error() {
         let mut tape = RecordedTape::record(&Branchy, &[0.7, 0.2, 0.9]).unwrap();
-        assert!(matches!(tape.gradient(&[1.0]), Err(Error::Shape { expected: 3, got: 1, .. })));
+        assert!(matches!(
+            tape.gradient(&[1.0]),
+            Err(Error::Shape {
+                expected: 3,
+                got: 1,
+                ..
+            })
+        ));
     }
 }

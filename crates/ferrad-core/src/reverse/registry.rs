@@ -55,7 +55,13 @@ pub(crate) fn register<T: 'static>(data: Box<TapeData<T>>) -> u32 {
     assert!(id != u32::MAX, "2^32 tapes created in one process");
     let data = Box::into_raw(data) as *mut ();
     ACTIVE.with(|a| {
-        a.borrow_mut().push(Entry { id, ty: TypeId::of::<TapeData<T>>(), data, busy: false, free: free::<T> })
+        a.borrow_mut().push(Entry {
+            id,
+            ty: TypeId::of::<TapeData<T>>(),
+            data,
+            busy: false,
+            free: free::<T>,
+        })
     });
     id
 }
@@ -71,7 +77,10 @@ pub(crate) fn unregister<T: 'static>(id: u32) -> Option<Box<TapeData<T>>> {
         let mut a = a.borrow_mut();
         let at = a.iter().rposition(|e| e.id == id)?;
         let mut e = a.remove(at);
-        assert!(e.ty == TypeId::of::<TapeData<T>>(), "tape #{id} unregistered with another type");
+        assert!(
+            e.ty == TypeId::of::<TapeData<T>>(),
+            "tape #{id} unregistered with another type"
+        );
         let p = core::mem::replace(&mut e.data, core::ptr::null_mut());
         // SAFETY: `p` came from `Box::into_raw::<TapeData<T>>` (the type was checked above) and
         // the entry no longer owns it.
@@ -91,8 +100,14 @@ fn lookup<T: 'static>(id: u32) -> *mut () {
                 core::any::type_name::<T>()
             )
         };
-        assert!(e.ty == TypeId::of::<TapeData<T>>(), "tape #{id} used with another element type");
-        assert!(!e.busy, "tape #{id} used re-entrantly while it is being swept");
+        assert!(
+            e.ty == TypeId::of::<TapeData<T>>(),
+            "tape #{id} used with another element type"
+        );
+        assert!(
+            !e.busy,
+            "tape #{id} used re-entrantly while it is being swept"
+        );
         e.data
     })
 }

@@ -37,7 +37,12 @@ pub(crate) struct Node<T> {
 
 impl<T: Scalar> Node<T> {
     pub(crate) fn leaf() -> Self {
-        Node { a: 0, b: 0, da: T::zero(), db: T::zero() }
+        Node {
+            a: 0,
+            b: 0,
+            da: T::zero(),
+            db: T::zero(),
+        }
     }
 }
 
@@ -187,7 +192,11 @@ impl<T: Scalar> TapeData<T> {
             if bad(value) || bad(node.da) || bad(node.db) {
                 let input = |k: usize| {
                     let s = op.args[k] as usize;
-                    if s == 0 { op.consts[k].primal() } else { inst.values[s].primal() }
+                    if s == 0 {
+                        op.consts[k].primal()
+                    } else {
+                        inst.values[s].primal()
+                    }
                 };
                 let arity = match op.code {
                     OpCode::Input | OpCode::CustomOut => 0,
@@ -196,7 +205,10 @@ impl<T: Scalar> TapeData<T> {
                     _ => 2,
                 };
                 let mut inputs: Vec<f64> = (0..arity).map(input).collect();
-                if matches!(op.code, OpCode::AddConst | OpCode::MulConst | OpCode::DivConst) {
+                if matches!(
+                    op.code,
+                    OpCode::AddConst | OpCode::MulConst | OpCode::DivConst
+                ) {
                     inputs[1] = op.consts[1].primal();
                 }
                 inst.nan_origin = Some(NanOrigin {
@@ -218,7 +230,12 @@ impl<T: Scalar> TapeData<T> {
 /// Appends a node to tape `tape` and returns its index. `op` describes it for instrumented tapes
 /// (it is not evaluated otherwise).
 #[inline(always)]
-pub(crate) fn push<T: Scalar>(tape: u32, node: Node<T>, value: T, op: impl FnOnce() -> OpRec<T>) -> u32 {
+pub(crate) fn push<T: Scalar>(
+    tape: u32,
+    node: Node<T>,
+    value: T,
+    op: impl FnOnce() -> OpRec<T>,
+) -> u32 {
     registry::with_fast(tape, |d: &mut TapeData<T>| {
         if d.inst.is_some() {
             return d.push_instrumented(node, value, op());
@@ -262,13 +279,22 @@ pub(crate) fn push_custom<T: Scalar>(
         }
         for &v in values {
             if d.inst.is_some() {
-                let op = OpRec { code: OpCode::CustomOut, args: [0; 3], consts: [T::zero(); 3] };
+                let op = OpRec {
+                    code: OpCode::CustomOut,
+                    args: [0; 3],
+                    consts: [T::zero(); 3],
+                };
                 d.push_instrumented(Node::leaf(), v, op);
             } else {
                 d.nodes.push(Node::leaf());
             }
         }
-        d.customs.push(CustomBlock { first_out: first, n_out: n_out as u32, inputs, jac });
+        d.customs.push(CustomBlock {
+            first_out: first,
+            n_out: n_out as u32,
+            inputs,
+            jac,
+        });
         first
     })
 }
@@ -349,10 +375,18 @@ impl<T: Scalar> Default for Tape<T> {
 impl<T: Scalar> Tape<T> {
     /// Starts a new, empty tape on this thread.
     pub fn new() -> Self {
-        let mut data = take_pooled::<Box<TapeData<T>>>()
-            .unwrap_or_else(|| Box::new(TapeData { nodes: Vec::new(), customs: Vec::new(), inst: None }));
+        let mut data = take_pooled::<Box<TapeData<T>>>().unwrap_or_else(|| {
+            Box::new(TapeData {
+                nodes: Vec::new(),
+                customs: Vec::new(),
+                inst: None,
+            })
+        });
         data.reset();
-        Tape { id: registry::register(data), _marker: PhantomData }
+        Tape {
+            id: registry::register(data),
+            _marker: PhantomData,
+        }
     }
 
     /// Starts a tape that also keeps ops, values and comparisons (for replay and diagnostics).
@@ -360,7 +394,11 @@ impl<T: Scalar> Tape<T> {
         let tape = Self::new();
         registry::with(tape.id, |d: &mut TapeData<T>| {
             d.inst = Some(Box::new(Instrument {
-                ops: vec![OpRec { code: OpCode::Input, args: [0; 3], consts: [T::zero(); 3] }],
+                ops: vec![OpRec {
+                    code: OpCode::Input,
+                    args: [0; 3],
+                    consts: [T::zero(); 3],
+                }],
                 values: vec![T::zero()],
                 guards: Vec::new(),
                 custom_rule: None,
@@ -390,7 +428,9 @@ impl<T: Scalar> Tape<T> {
     /// The first operation that produced a non-finite value or partial, on a tape made with
     /// [`Tape::with_nan_check`].
     pub fn nan_origin(&self) -> Option<NanOrigin> {
-        registry::with(self.id, |d: &mut TapeData<T>| d.inst.as_ref().and_then(|i| i.nan_origin.clone()))
+        registry::with(self.id, |d: &mut TapeData<T>| {
+            d.inst.as_ref().and_then(|i| i.nan_origin.clone())
+        })
     }
 
     /// This tape's id (unique in the process).
@@ -433,7 +473,12 @@ impl<T: Scalar> Tape<T> {
                 .iter()
                 .map(|c| c.jac.len() * core::mem::size_of::<T>() + c.inputs.len() * 4)
                 .sum();
-            TapeStats { entries, bytes_per_entry, custom_bytes, bytes: entries * bytes_per_entry + custom_bytes }
+            TapeStats {
+                entries,
+                bytes_per_entry,
+                custom_bytes,
+                bytes: entries * bytes_per_entry + custom_bytes,
+            }
         })
     }
 
@@ -461,7 +506,13 @@ impl<T: Scalar> Tape<T> {
         if x.index() == 0 {
             return T::zero();
         }
-        assert_eq!(x.tape(), self.id, "Var of tape #{} read from tape #{}", x.tape(), self.id);
+        assert_eq!(
+            x.tape(),
+            self.id,
+            "Var of tape #{} read from tape #{}",
+            x.tape(),
+            self.id
+        );
         adj[x.index() as usize]
     }
 
@@ -473,7 +524,13 @@ impl<T: Scalar> Tape<T> {
             adj.resize(data.nodes.len(), T::zero());
             for (y, w) in seeds {
                 if y.index() != 0 {
-                    assert_eq!(y.tape(), self.id, "output Var of tape #{} seeded on tape #{}", y.tape(), self.id);
+                    assert_eq!(
+                        y.tape(),
+                        self.id,
+                        "output Var of tape #{} seeded on tape #{}",
+                        y.tape(),
+                        self.id
+                    );
                     adj[y.index() as usize] += *w;
                 }
             }
@@ -564,7 +621,13 @@ impl<T: Scalar> Adjoints<T> {
         if x.index() == 0 {
             return T::zero();
         }
-        assert_eq!(x.tape(), self.tape, "Var of tape #{} read from adjoints of tape #{}", x.tape(), self.tape);
+        assert_eq!(
+            x.tape(),
+            self.tape,
+            "Var of tape #{} read from adjoints of tape #{}",
+            x.tape(),
+            self.tape
+        );
         self.adj[x.index() as usize]
     }
 

@@ -6,7 +6,9 @@ use core::fmt;
 use crate::custom::CustomRule;
 use crate::lift::Lift;
 use crate::real::{Real, Scalar};
-use crate::reverse::tape::{Guard, GuardKind, Node, OpCode, OpRec, is_instrumented, push, push_custom, push_guard};
+use crate::reverse::tape::{
+    Guard, GuardKind, Node, OpCode, OpRec, is_instrumented, push, push_custom, push_guard,
+};
 use crate::rules::{Binary, Step, Ternary, Unary};
 
 /// A reverse-mode variable: a value and its slot on a tape.
@@ -32,7 +34,11 @@ impl<T: Scalar> Var<T> {
     }
     /// A constant (no tape entry).
     pub fn constant(value: T) -> Self {
-        Var { value, index: 0, tape: 0 }
+        Var {
+            value,
+            index: 0,
+            tape: 0,
+        }
     }
     /// The value.
     pub fn val(&self) -> T {
@@ -57,7 +63,11 @@ impl<T: Scalar> Var<T> {
             (0, _) => rhs.tape,
             (_, 0) => self.tape,
             _ => {
-                assert_eq!(self.tape, rhs.tape, "operation mixes Vars of tape #{} and tape #{}", self.tape, rhs.tape);
+                assert_eq!(
+                    self.tape, rhs.tape,
+                    "operation mixes Vars of tape #{} and tape #{}",
+                    self.tape, rhs.tape
+                );
                 self.tape
             }
         }
@@ -65,10 +75,22 @@ impl<T: Scalar> Var<T> {
 
     #[inline(always)]
     fn unary_node(self, value: T, d: T, code: OpCode, c: T) -> Self {
-        let i = push(self.tape, Node { a: self.index, b: 0, da: d, db: T::zero() }, value, || {
-            rec(code, [self.index, 0, 0], [self.value, c, T::zero()])
-        });
-        Var { value, index: i, tape: self.tape }
+        let i = push(
+            self.tape,
+            Node {
+                a: self.index,
+                b: 0,
+                da: d,
+                db: T::zero(),
+            },
+            value,
+            || rec(code, [self.index, 0, 0], [self.value, c, T::zero()]),
+        );
+        Var {
+            value,
+            index: i,
+            tape: self.tape,
+        }
     }
 
     fn guard(self, other: Self, kind: GuardKind) -> i8 {
@@ -79,7 +101,13 @@ impl<T: Scalar> Var<T> {
             _ => self.tape,
         };
         if is_instrumented::<T>(tape) {
-            let guard = Guard { lhs: self.index, rhs: other.index, consts: [self.value, other.value], kind, outcome };
+            let guard = Guard {
+                lhs: self.index,
+                rhs: other.index,
+                consts: [self.value, other.value],
+                kind,
+                outcome,
+            };
             push_guard(tape, guard);
         }
         outcome
@@ -111,10 +139,28 @@ impl<T: Scalar> Lift for Var<T> {
         }
         let tape = self.tape_of(rhs);
         let (v, dx, dy) = op.rule(self.value, rhs.value);
-        let i = push(tape, Node { a: self.index, b: rhs.index, da: dx, db: dy }, v, || {
-            rec(OpCode::Binary(op), [self.index, rhs.index, 0], [self.value, rhs.value, T::zero()])
-        });
-        Var { value: v, index: i, tape }
+        let i = push(
+            tape,
+            Node {
+                a: self.index,
+                b: rhs.index,
+                da: dx,
+                db: dy,
+            },
+            v,
+            || {
+                rec(
+                    OpCode::Binary(op),
+                    [self.index, rhs.index, 0],
+                    [self.value, rhs.value, T::zero()],
+                )
+            },
+        );
+        Var {
+            value: v,
+            index: i,
+            tape,
+        }
     }
     #[inline(always)]
     fn ternary(self, op: Ternary, b: Self, c: Self) -> Self {
@@ -122,9 +168,17 @@ impl<T: Scalar> Lift for Var<T> {
         if self.index == 0 && b.index == 0 && c.index == 0 {
             return Var::constant(op.value(self.value, b.value, c.value));
         }
-        let tape = [self, b, c].iter().find(|v| v.index != 0).map_or(0, |v| v.tape);
+        let tape = [self, b, c]
+            .iter()
+            .find(|v| v.index != 0)
+            .map_or(0, |v| v.tape);
         for v in [self, b, c] {
-            assert!(v.index == 0 || v.tape == tape, "mul_add mixes Vars of tapes #{} and #{}", v.tape, tape);
+            assert!(
+                v.index == 0 || v.tape == tape,
+                "mul_add mixes Vars of tapes #{} and #{}",
+                v.tape,
+                tape
+            );
         }
         let (v, da, db, dc) = op.rule(self.value, b.value, c.value);
         let consts = [self.value, b.value, c.value];
@@ -133,12 +187,26 @@ impl<T: Scalar> Lift for Var<T> {
         let ab = if self.index == 0 && b.index == 0 {
             0
         } else {
-            let n = Node { a: self.index, b: b.index, da, db };
+            let n = Node {
+                a: self.index,
+                b: b.index,
+                da,
+                db,
+            };
             push(tape, n, T::zero(), || rec(OpCode::MulAddPart, args, consts))
         };
-        let n = Node { a: ab, b: c.index, da: T::one(), db: dc };
+        let n = Node {
+            a: ab,
+            b: c.index,
+            da: T::one(),
+            db: dc,
+        };
         let i = push(tape, n, v, || rec(OpCode::MulAdd, args, consts));
-        Var { value: v, index: i, tape }
+        Var {
+            value: v,
+            index: i,
+            tape,
+        }
     }
     #[inline(always)]
     fn step(self, op: Step) -> Self {
@@ -156,7 +224,11 @@ impl<T: Scalar> Lift for Var<T> {
             return self.unary_node(v, T::one(), OpCode::AddConst, c);
         }
         // ∂(x + c)/∂x = 1, so the result can share x's slot: no entry needed.
-        Var { value: v, index: self.index, tape: self.tape }
+        Var {
+            value: v,
+            index: self.index,
+            tape: self.tape,
+        }
     }
     #[inline(always)]
     fn mul_const(self, c: T) -> Self {
@@ -219,23 +291,44 @@ impl<T: Scalar> fmt::Debug for Var<T> {
         if self.index == 0 {
             write!(f, "{:?} (const)", self.value)
         } else {
-            write!(f, "{:?} (%{} on tape #{})", self.value, self.index, self.tape)
+            write!(
+                f,
+                "{:?} (%{} on tape #{})",
+                self.value, self.index, self.tape
+            )
         }
     }
 }
 
 /// Records a custom rule's outputs with their dense Jacobian block.
-fn record_custom<T: Scalar>(name: &str, x: &[Var<T>], y: Vec<T>, jac: Vec<T>, active: &[usize]) -> Vec<Var<T>> {
+fn record_custom<T: Scalar>(
+    name: &str,
+    x: &[Var<T>],
+    y: Vec<T>,
+    jac: Vec<T>,
+    active: &[usize],
+) -> Vec<Var<T>> {
     if active.is_empty() {
         return y.into_iter().map(Var::constant).collect();
     }
     let tape = x[active[0]].tape;
     for &i in active {
-        assert_eq!(x[i].tape, tape, "custom rule inputs mix tapes #{} and #{}", x[i].tape, tape);
+        assert_eq!(
+            x[i].tape, tape,
+            "custom rule inputs mix tapes #{} and #{}",
+            x[i].tape, tape
+        );
     }
     let inputs = active.iter().map(|&i| x[i].index).collect();
     let first = push_custom(tape, name, inputs, &y, jac);
-    y.into_iter().enumerate().map(|(j, v)| Var { value: v, index: first + j as u32, tape }).collect()
+    y.into_iter()
+        .enumerate()
+        .map(|(j, v)| Var {
+            value: v,
+            index: first + j as u32,
+            tape,
+        })
+        .collect()
 }
 
 /// The dense Jacobian rows (outputs) × active columns, by whichever of vjp/jvp needs fewer calls.
@@ -253,7 +346,13 @@ fn dense_jacobian<T: Scalar>(
             let mut w = vec![T::zero(); m];
             w[j] = T::one();
             let row = vjp(&w);
-            assert_eq!(row.len(), n, "custom rule vjp returned {} values for {} inputs", row.len(), n);
+            assert_eq!(
+                row.len(),
+                n,
+                "custom rule vjp returned {} values for {} inputs",
+                row.len(),
+                n
+            );
             for (c, &i) in active.iter().enumerate() {
                 jac[j * k + c] = row[i];
             }
@@ -263,7 +362,13 @@ fn dense_jacobian<T: Scalar>(
             let mut d = vec![T::zero(); n];
             d[i] = T::one();
             let col = jvp(&d);
-            assert_eq!(col.len(), m, "custom rule jvp returned {} values for {} outputs", col.len(), m);
+            assert_eq!(
+                col.len(),
+                m,
+                "custom rule jvp returned {} values for {} outputs",
+                col.len(),
+                m
+            );
             for j in 0..m {
                 jac[j * k + c] = col[j];
             }
@@ -277,7 +382,13 @@ impl<T: Real<f64>> Real<f64> for Var<T> {
         let re: Vec<T> = x.iter().map(|v| v.value).collect();
         let y = T::apply_custom(rule, &re);
         let active: Vec<usize> = (0..x.len()).filter(|&i| x[i].index != 0).collect();
-        let jac = dense_jacobian(y.len(), x.len(), &active, |w| rule.vjp(&re, w), |d| rule.jvp(&re, d));
+        let jac = dense_jacobian(
+            y.len(),
+            x.len(),
+            &active,
+            |w| rule.vjp(&re, w),
+            |d| rule.jvp(&re, d),
+        );
         record_custom(rule.name(), x, y, jac, &active)
     }
 }
@@ -289,7 +400,19 @@ impl<T: Real<f32>> Real<f32> for Var<T> {
         let xv: Vec<f64> = x.iter().map(|v| v.value.primal()).collect();
         let y = T::apply_custom(rule, &re);
         let active: Vec<usize> = (0..x.len()).filter(|&i| x[i].index != 0).collect();
-        let jac = dense_jacobian::<f64>(y.len(), x.len(), &active, |w| rule.vjp(&xv, w), |d| rule.jvp(&xv, d));
-        record_custom(rule.name(), x, y, jac.into_iter().map(T::lit).collect(), &active)
+        let jac = dense_jacobian::<f64>(
+            y.len(),
+            x.len(),
+            &active,
+            |w| rule.vjp(&xv, w),
+            |d| rule.jvp(&xv, d),
+        );
+        record_custom(
+            rule.name(),
+            x,
+            y,
+            jac.into_iter().map(T::lit).collect(),
+            &active,
+        )
     }
 }

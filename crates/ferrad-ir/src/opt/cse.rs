@@ -15,8 +15,11 @@ use crate::builder::FunctionBuilder;
 use crate::ir::*;
 use crate::rewrite::{Rewrite, rewrite};
 
+/// Op and (normalized) arguments → results.
+type Table = HashMap<(Op, Vec<Value>), Vec<Value>>;
+
 struct Cse {
-    scopes: Vec<HashMap<(Op, Vec<Value>), Vec<Value>>>,
+    scopes: Vec<Table>,
 }
 
 fn commutative(op: &Op) -> bool {
@@ -29,7 +32,13 @@ fn commutative(op: &Op) -> bool {
 }
 
 impl Rewrite for Cse {
-    fn inst(&mut self, b: &mut FunctionBuilder, src: &Function, d: &InstData, args: &[Value]) -> Option<Vec<Value>> {
+    fn inst(
+        &mut self,
+        b: &mut FunctionBuilder,
+        src: &Function,
+        d: &InstData,
+        args: &[Value],
+    ) -> Option<Vec<Value>> {
         if !d.op.is_pure() {
             return None;
         }
@@ -45,7 +54,10 @@ impl Rewrite for Cse {
         }
         let tys: Vec<Type> = d.results.iter().map(|&r| src.ty(r)).collect();
         let rs = b.emit(d.op.clone(), args.to_vec(), &tys);
-        self.scopes.last_mut().expect("scope").insert(key, rs.clone());
+        self.scopes
+            .last_mut()
+            .expect("scope")
+            .insert(key, rs.clone());
         Some(rs)
     }
     fn enter(&mut self) {
@@ -58,5 +70,10 @@ impl Rewrite for Cse {
 
 /// Merges common subexpressions of `f`.
 pub fn cse(f: &Function) -> Function {
-    rewrite(f, &mut Cse { scopes: vec![HashMap::new()] })
+    rewrite(
+        f,
+        &mut Cse {
+            scopes: vec![HashMap::new()],
+        },
+    )
 }

@@ -139,7 +139,10 @@ pub fn dce(f: &Function) -> Function {
         }
     });
     observed.extend(f.block(f.body).yields.iter().copied());
-    let write_only: HashSet<Value> = allocs.into_iter().filter(|a| !observed.contains(a)).collect();
+    let write_only: HashSet<Value> = allocs
+        .into_iter()
+        .filter(|a| !observed.contains(a))
+        .collect();
     let mut roots = vec![];
     f.walk(&mut |i| {
         let d = f.inst(i);
@@ -170,7 +173,13 @@ pub fn dce(f: &Function) -> Function {
     b.finish(&ys)
 }
 
-fn copy_block(f: &Function, blk: Block, l: &Live<'_>, b: &mut FunctionBuilder, map: &mut HashMap<Value, Value>) {
+fn copy_block(
+    f: &Function,
+    blk: Block,
+    l: &Live<'_>,
+    b: &mut FunctionBuilder,
+    map: &mut HashMap<Value, Value>,
+) {
     for &i in &f.block(blk).insts {
         if !l.insts.contains(&i) {
             continue;
@@ -203,14 +212,22 @@ fn copy_block(f: &Function, blk: Block, l: &Live<'_>, b: &mut FunctionBuilder, m
                 }
             }
             Op::If { then_blk, else_blk } => {
-                let live: Vec<usize> = (0..d.results.len()).filter(|&k| l.slots.contains(&(i, k))).collect();
+                let live: Vec<usize> = (0..d.results.len())
+                    .filter(|&k| l.slots.contains(&(i, k)))
+                    .collect();
                 let tys: Vec<Type> = live.iter().map(|&k| f.ty(d.results[k])).collect();
                 let h = b.begin_if(m(map, &d.args[0]), &tys);
                 copy_block(f, *then_blk, l, b, map);
-                let ys: Vec<Value> = live.iter().map(|&k| m(map, &f.block(*then_blk).yields[k])).collect();
+                let ys: Vec<Value> = live
+                    .iter()
+                    .map(|&k| m(map, &f.block(*then_blk).yields[k]))
+                    .collect();
                 b.begin_else(h, &ys);
                 copy_block(f, *else_blk, l, b, map);
-                let ys: Vec<Value> = live.iter().map(|&k| m(map, &f.block(*else_blk).yields[k])).collect();
+                let ys: Vec<Value> = live
+                    .iter()
+                    .map(|&k| m(map, &f.block(*else_blk).yields[k]))
+                    .collect();
                 let rs = b.end_if(h, &ys);
                 for (&k, r) in live.iter().zip(rs) {
                     map.insert(d.results[k], r);

@@ -26,15 +26,21 @@ fn to_const(v: Val) -> Option<Const> {
 }
 
 impl Rewrite for Fold {
-    fn inst(&mut self, b: &mut FunctionBuilder, src: &Function, d: &InstData, args: &[Value]) -> Option<Vec<Value>> {
+    fn inst(
+        &mut self,
+        b: &mut FunctionBuilder,
+        src: &Function,
+        d: &InstData,
+        args: &[Value],
+    ) -> Option<Vec<Value>> {
         if !d.op.is_pure() || d.results.len() != 1 {
             return None;
         }
         let ty = src.ty(d.results[0]);
-        if d.op == Op::Select {
-            if let Some(Val::Bool(c)) = self.consts.get(&args[0]) {
-                return Some(vec![if *c { args[1] } else { args[2] }]);
-            }
+        if d.op == Op::Select
+            && let Some(Val::Bool(c)) = self.consts.get(&args[0])
+        {
+            return Some(vec![if *c { args[1] } else { args[2] }]);
         }
         let vals: Option<Vec<Val>> = args.iter().map(|a| self.consts.get(a).copied()).collect();
         let v = eval_pure(&d.op, &vals?, ty)?;
@@ -47,5 +53,10 @@ impl Rewrite for Fold {
 
 /// Folds constants in `f`.
 pub fn fold(f: &Function) -> Function {
-    rewrite(f, &mut Fold { consts: HashMap::new() })
+    rewrite(
+        f,
+        &mut Fold {
+            consts: HashMap::new(),
+        },
+    )
 }

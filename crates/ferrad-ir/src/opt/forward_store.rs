@@ -18,7 +18,13 @@ struct Forward {
 }
 
 impl Rewrite for Forward {
-    fn inst(&mut self, b: &mut FunctionBuilder, _src: &Function, d: &InstData, args: &[Value]) -> Option<Vec<Value>> {
+    fn inst(
+        &mut self,
+        b: &mut FunctionBuilder,
+        _src: &Function,
+        d: &InstData,
+        args: &[Value],
+    ) -> Option<Vec<Value>> {
         let known = self.known.last_mut().expect("scope");
         match d.op {
             Op::Load => {
@@ -56,5 +62,10 @@ impl Rewrite for Forward {
 
 /// Forwards stores to loads in `f`.
 pub fn forward_store(f: &Function) -> Function {
-    rewrite(f, &mut Forward { known: vec![HashMap::new()] })
+    rewrite(
+        f,
+        &mut Forward {
+            known: vec![HashMap::new()],
+        },
+    )
 }

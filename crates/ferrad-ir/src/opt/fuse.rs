@@ -70,7 +70,11 @@ fn is_reduction(f: &Function, body: Block) -> bool {
         if !f.ty(p).is_float() {
             return false;
         }
-        let users: Vec<Inst> = insts.iter().copied().filter(|&i| f.inst(i).args.contains(&p)).collect();
+        let users: Vec<Inst> = insts
+            .iter()
+            .copied()
+            .filter(|&i| f.inst(i).args.contains(&p))
+            .collect();
         let in_yields = bd.yields.iter().filter(|&&y| y == p).count();
         let ok = match (users.as_slice(), in_yields) {
             ([u], 0) => {
@@ -88,7 +92,9 @@ fn is_reduction(f: &Function, body: Block) -> bool {
         }
     }
     let (st, ld, bad) = mem(f, body);
-    st.iter().chain(&ld).all(|b| f.ty(*b) != Type::BufMut || !bad.contains(b))
+    st.iter()
+        .chain(&ld)
+        .all(|b| f.ty(*b) != Type::BufMut || !bad.contains(b))
 }
 
 fn substitute(f: &mut Function, b: Block, from: Value, to: Value) {
@@ -117,7 +123,9 @@ fn substitute(f: &mut Function, b: Block, from: Value, to: Value) {
 fn try_fuse_at(f: &mut Function, b: Block, p: usize, reassociate: bool) -> bool {
     let insts = f.block(b).insts.clone();
     let l1 = insts[p];
-    let Op::For { body: b1, rev: r1 } = f.inst(l1).op else { return false };
+    let Op::For { body: b1, rev: r1 } = f.inst(l1).op else {
+        return false;
+    };
     let mut tainted: HashSet<Value> = f.inst(l1).results.iter().copied().collect();
     let mut between = vec![];
     for (q, &l2) in insts.iter().enumerate().skip(p + 1) {
@@ -125,8 +133,8 @@ fn try_fuse_at(f: &mut Function, b: Block, p: usize, reassociate: bool) -> bool 
         if let Op::For { body: b2, rev: r2 } = d2.op {
             let d1 = f.inst(l1).clone();
             let same_range = d1.args[0] == d2.args[0] && d1.args[1] == d2.args[1];
-            let independent =
-                !d2.args.iter().any(|a| tainted.contains(a)) && !uses(f, b2).iter().any(|v| tainted.contains(v));
+            let independent = !d2.args.iter().any(|a| tainted.contains(a))
+                && !uses(f, b2).iter().any(|v| tainted.contains(v));
             let (s1, ld1, bad1) = mem(f, b1);
             let (s2, ld2, bad2) = mem(f, b2);
             let conflict = s1

@@ -57,7 +57,10 @@ pub struct OptOptions {
 
 impl Default for OptOptions {
     fn default() -> Self {
-        OptOptions { float: FloatPolicy::NoSignedZeros, reassociate: true }
+        OptOptions {
+            float: FloatPolicy::NoSignedZeros,
+            reassociate: true,
+        }
     }
 }
 
@@ -72,7 +75,12 @@ pub struct OptStats {
     pub passes: Vec<(&'static str, usize)>,
 }
 
-fn run(f: Function, name: &'static str, stats: &mut OptStats, pass: impl FnOnce(&Function) -> Function) -> Function {
+fn run(
+    f: Function,
+    name: &'static str,
+    stats: &mut OptStats,
+    pass: impl FnOnce(&Function) -> Function,
+) -> Function {
     let g = pass(&f);
     debug_verify(&g, name);
     stats.passes.push((name, g.inst_count()));
@@ -81,13 +89,18 @@ fn run(f: Function, name: &'static str, stats: &mut OptStats, pass: impl FnOnce(
 
 /// Runs the pipeline to a fixed point (at most four rounds) and reports op counts.
 pub fn optimize(f: &Function, opts: &OptOptions) -> (Function, OptStats) {
-    let mut stats = OptStats { before: f.inst_count(), ..OptStats::default() };
+    let mut stats = OptStats {
+        before: f.inst_count(),
+        ..OptStats::default()
+    };
     let mut f = f.clone();
     for _ in 0..4 {
         let n = f.inst_count();
         let text = crate::print::print_function(&f);
         f = run(f, "fold", &mut stats, fold::fold);
-        f = run(f, "simplify", &mut stats, |g| simplify::simplify(g, opts.float));
+        f = run(f, "simplify", &mut stats, |g| {
+            simplify::simplify(g, opts.float)
+        });
         f = run(f, "cse", &mut stats, cse::cse);
         f = run(f, "forward_store", &mut stats, forward_store::forward_store);
         f = run(f, "dce", &mut stats, dce::dce);

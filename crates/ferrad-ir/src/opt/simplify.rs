@@ -1,7 +1,7 @@
 //! Algebraic simplification under a [`FloatPolicy`] (see [`crate::opt`] for what each allows).
 //!
 //! Rules: `x*1`, `1*x`, `x/1 → x`; `x*-1`, `x/-1 → -x`; `x-0`, `x+-0 → x`; `--x → x`;
-//! `select(c, a, a) → a`; `powi(x, 1) → x`; `powi(x, 2) → x*x`; `mul_add(1, b, c) → b + c`; integer `x+0`, `x-0`,
+//! `select(c, a, a) → a`; `select(0 < len, len, 0) → len`; `powi(x, 1) → x`; `powi(x, 2) → x*x`; `mul_add(1, b, c) → b + c`; integer `x+0`, `x-0`,
 //! `x*1`; with signed zeros allowed: `x+0 → x`, `0-x → -x`, `mul_add(a, b, 0) → a*b`; with
 //! finite math: `x*0 → 0`, `x-x → 0`.
 //!
@@ -35,7 +35,8 @@ impl Simplify {
         }
     }
     fn is(&self, v: Value, x: f64) -> bool {
-        self.fconst(v).is_some_and(|c| c == x && c.is_sign_negative() == x.is_sign_negative())
+        self.fconst(v)
+            .is_some_and(|c| c == x && c.is_sign_negative() == x.is_sign_negative())
     }
     fn zero(&self, v: Value) -> bool {
         self.fconst(v) == Some(0.0)
@@ -111,6 +112,14 @@ impl Simplify {
                 }
             }
             Op::Select if a[1] == a[2] => return Some(a[1]),
+            // `if 0 < n { n } else { 0 }` for a length `n` (never negative) is `n`.
+            Op::Select
+                if self.iconst(a[2]) == Some(0)
+                    && matches!(self.defs.get(&a[1]), Some((Op::Len, _)))
+                    && matches!(self.defs.get(&a[0]), Some((Op::Cmp(CmpOp::Lt), c)) if self.iconst(c[0]) == Some(0) && c[1] == a[1]) =>
+            {
+                return Some(a[1]);
+            }
             Op::Int(IntOp::Add) => {
                 if self.iconst(a[1]) == Some(0) {
                     return Some(a[0]);
@@ -135,11 +144,18 @@ impl Simplify {
 }
 
 impl Rewrite for Simplify {
-    fn inst(&mut self, b: &mut FunctionBuilder, src: &Function, d: &InstData, args: &[Value]) -> Option<Vec<Value>> {
-        if d.op.is_pure() && d.results.len() == 1 {
-            if let Some(v) = self.try_simplify(b, &d.op, args) {
-                return Some(vec![v]);
-            }
+    fn inst(
+        &mut self,
+        b: &mut FunctionBuilder,
+        src: &Function,
+        d: &InstData,
+        args: &[Value],
+    ) -> Option<Vec<Value>> {
+        if d.op.is_pure()
+            && d.results.len() == 1
+            && let Some(v) = self.try_simplify(b, &d.op, args)
+        {
+            return Some(vec![v]);
         }
         let tys: Vec<Type> = d.results.iter().map(|&r| src.ty(r)).collect();
         let rs = b.emit(d.op.clone(), args.to_vec(), &tys);
@@ -152,5 +168,11 @@ impl Rewrite for Simplify {
 
 /// Simplifies `f` under `policy`.
 pub fn simplify(f: &Function, policy: FloatPolicy) -> Function {
-    rewrite(f, &mut Simplify { policy, defs: HashMap::new() })
+    rewrite(
+        f,
+        &mut Simplify {
+            policy,
+            defs: HashMap::new(),
+        },
+    )
 }

@@ -14,7 +14,11 @@ fn scalar_out(out: &[Val]) -> Vec<f64> {
 
 /// Central differences of output 0 w.r.t. every float scalar and every buffer element.
 fn fd(f: &Function, args: &[Arg]) -> Vec<f64> {
-    let h = 1e-6;
+    fd_h(f, args, 1e-6)
+}
+
+/// Central differences with step `h`.
+pub(super) fn fd_h(f: &Function, args: &[Arg], h: f64) -> Vec<f64> {
     let mut g = vec![];
     let eval = |a: &[Arg]| {
         let mut a = a.to_vec();
@@ -52,15 +56,32 @@ fn rev(f: &Function, args: &[Arg], policy: CachePolicy) -> (f64, Vec<f64>) {
     rev_opt(f, args, policy, false)
 }
 
-fn rev_opt(f: &Function, args: &[Arg], policy: CachePolicy, optimize: bool) -> (f64, Vec<f64>) {
-    let df = vjp(f, &VjpOptions { active: None, policy }).unwrap();
-    let df = if optimize { opt::optimize(&df, &OptOptions::default()).0 } else { df };
+pub(super) fn rev_opt(
+    f: &Function,
+    args: &[Arg],
+    policy: CachePolicy,
+    optimize: bool,
+) -> (f64, Vec<f64>) {
+    let df = vjp(
+        f,
+        &VjpOptions {
+            active: None,
+            policy,
+        },
+    )
+    .unwrap();
+    let df = if optimize {
+        opt::optimize(&df, &OptOptions::default()).0
+    } else {
+        df
+    };
+    // Arguments: each buffer followed by its zeroed shadow, then one seed per float result.
     let mut a = vec![];
-    let mut shadows = vec![];
+    let mut shadow_pos = vec![None; args.len()];
     for (k, x) in args.iter().enumerate() {
         a.push(x.clone());
         if let Arg::Buf(b) = x {
-            shadows.push((a.len(), f.ty(f.params[k]) == Type::Buf));
+            shadow_pos[k] = Some(a.len());
             a.push(Arg::Buf(vec![0.0; b.len()]));
         }
     }
@@ -70,18 +91,14 @@ fn rev_opt(f: &Function, args: &[Arg], policy: CachePolicy, optimize: bool) -> (
         }
     }
     let out = scalar_out(&run_function(&df, &mut a).unwrap());
-    let nret = f.ret_types.len();
+    // Gradients: scalars from the results, read-only buffers from their shadows.
     let mut g = vec![];
-    let mut scalar = out[nret..].iter();
+    let mut scalar = out[f.ret_types.len()..].iter();
     for (k, x) in args.iter().enumerate() {
         match x {
             Arg::F64(_) => g.push(*scalar.next().unwrap()),
             Arg::Buf(_) if f.ty(f.params[k]) == Type::Buf => {
-                let pos = shadows.iter().find(|s| s.0 > k + shadows.iter().filter(|t| t.0 <= k).count()).unwrap().0;
-                let _ = pos;
-                let idx = a.iter().enumerate().filter(|(i, _)| shadows.iter().any(|s| s.0 == *i)).map(|(i, _)| i).collect::<Vec<_>>();
-                let nth = args[..k].iter().filter(|x| matches!(x, Arg::Buf(_))).count();
-                g.extend_from_slice(a[idx[nth]].buf().unwrap());
+                g.extend_from_slice(a[shadow_pos[k].unwrap()].buf().unwrap());
             }
             _ => {}
         }
@@ -90,9 +107,20 @@ fn rev_opt(f: &Function, args: &[Arg], policy: CachePolicy, optimize: bool) -> (
 }
 
 /// Gradient of output 0 through the JVP of width `w`, one seed direction per input coordinate.
-fn fwd_opt(f: &Function, args: &[Arg], w: usize, optimize: bool) -> Vec<f64> {
-    let df = jvp(f, &JvpOptions { width: w, active: None }).unwrap();
-    let df = if optimize { opt::optimize(&df, &OptOptions::default()).0 } else { df };
+pub(super) fn fwd_opt(f: &Function, args: &[Arg], w: usize, optimize: bool) -> Vec<f64> {
+    let df = jvp(
+        f,
+        &JvpOptions {
+            width: w,
+            active: None,
+        },
+    )
+    .unwrap();
+    let df = if optimize {
+        opt::optimize(&df, &OptOptions::default()).0
+    } else {
+        df
+    };
     let n: usize = args
         .iter()
         .enumerate()
@@ -148,21 +176,37 @@ fn fwd_opt(f: &Function, args: &[Arg], w: usize, optimize: bool) -> Vec<f64> {
 }
 
 fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * (1.0 + x.abs().max(y.abs())))
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= tol * (1.0 + x.abs().max(y.abs())))
 }
 
 fn check_all(f: &Function, args: &[Arg]) {
     let g_fd = fd(f, args);
     let (_, g_ref) = rev(f, args, CachePolicy::Recompute);
-    assert!(close(&g_ref, &g_fd, 1e-6), "vjp {g_ref:?} vs fd {g_fd:?}\n{f}");
+    assert!(
+        close(&g_ref, &g_fd, 1e-6),
+        "vjp {g_ref:?} vs fd {g_fd:?}\n{f}"
+    );
     for optimize in [false, true] {
-        for policy in [CachePolicy::Recompute, CachePolicy::Cache, CachePolicy::Auto] {
+        for policy in [
+            CachePolicy::Recompute,
+            CachePolicy::Cache,
+            CachePolicy::Auto,
+        ] {
             let (_, g_rev) = rev_opt(f, args, policy, optimize);
-            assert!(close(&g_rev, &g_ref, 1e-12), "{policy:?}, optimized {optimize}: vjp {g_rev:?} vs {g_ref:?}\n{f}");
+            assert!(
+                close(&g_rev, &g_ref, 1e-12),
+                "{policy:?}, optimized {optimize}: vjp {g_rev:?} vs {g_ref:?}\n{f}"
+            );
         }
         for w in [1, 3] {
             let g_fwd = fwd_opt(f, args, w, optimize);
-            assert!(close(&g_fwd, &g_ref, 1e-12), "jvp width {w}, optimized {optimize}: {g_fwd:?} vs vjp {g_ref:?}");
+            assert!(
+                close(&g_fwd, &g_ref, 1e-12),
+                "jvp width {w}, optimized {optimize}: {g_fwd:?} vs vjp {g_ref:?}"
+            );
         }
     }
 }
@@ -173,11 +217,20 @@ fn small_f_all_modes_agree_with_dual() {
     let args: Vec<Arg> = F_P.iter().map(|&x| Arg::F64(x)).collect();
     check_all(&f, &args);
     let (_, g) = rev(&f, &args, CachePolicy::Recompute);
-    for i in 0..10 {
-        let p: Vec<Dual<f64>> =
-            F_P.iter().enumerate().map(|(j, &x)| if i == j { Dual::variable(x) } else { Dual::constant(x) }).collect();
+    for (i, &gi) in g.iter().enumerate() {
+        let p: Vec<Dual<f64>> = F_P
+            .iter()
+            .enumerate()
+            .map(|(j, &x)| {
+                if i == j {
+                    Dual::variable(x)
+                } else {
+                    Dual::constant(x)
+                }
+            })
+            .collect();
         let d = bench_f(&p, 7).eps;
-        assert!((d - g[i]).abs() < 1e-12 * (1.0 + d.abs()), "{i}: {d} vs {}", g[i]);
+        assert!((d - gi).abs() < 1e-12 * (1.0 + d.abs()), "{i}: {d} vs {gi}");
     }
 }
 
@@ -187,8 +240,13 @@ fn programs_all_modes_agree_with_finite_differences() {
     check_all(&parse(R), &[Arg::Buf(x.clone())]);
     check_all(&parse(PROD), &[Arg::Buf(x.clone()), Arg::F64(0.7)]);
     check_all(&parse(BRANCH), &[Arg::F64(0.3), Arg::F64(0.9)]);
+    check_all(&parse(COUNTER), &[Arg::F64(0.3)]);
+    check_all(&parse(COUNTER), &[Arg::F64(-1.1)]);
     check_all(&parse(BRANCH), &[Arg::F64(1.3), Arg::F64(0.9)]);
-    check_all(&parse(STORE), &[Arg::Buf(x.clone()), Arg::Buf(vec![0.0; 6]), Arg::F64(1.5)]);
+    check_all(
+        &parse(STORE),
+        &[Arg::Buf(x.clone()), Arg::Buf(vec![0.0; 6]), Arg::F64(1.5)],
+    );
 }
 
 #[test]
@@ -196,7 +254,10 @@ fn benchmark_r_gradient_matches_reference() {
     let x: Vec<f64> = (1..=50).map(|i| (i as f64).sin()).collect();
     let (y, g) = rev(&parse(R), &[Arg::Buf(x)], CachePolicy::Recompute);
     assert!((y - 2.512319765985212e+01).abs() < 1e-12);
-    for (k, want) in [2.430488478694623, 2.567448803828114, 0.3400414730735312].into_iter().enumerate() {
+    for (k, want) in [2.430488478694623, 2.567448803828114, 0.3400414730735312]
+        .into_iter()
+        .enumerate()
+    {
         assert!((g[k] - want).abs() < 1e-13, "{k}: {} vs {want}", g[k]);
     }
     let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -216,9 +277,19 @@ fn cache_and_recompute_policies_differ_in_what_they_store() {
     // checkpoint, and `Cache` also stores the body's values (more buffers).
     let f = parse(PROD);
     let count = |p: CachePolicy| {
-        let g = vjp(&f, &VjpOptions { active: None, policy: p }).unwrap();
+        let g = vjp(
+            &f,
+            &VjpOptions {
+                active: None,
+                policy: p,
+            },
+        )
+        .unwrap();
         let (g, _) = opt::optimize(&g, &OptOptions::default());
-        g.op_counts().into_iter().find(|(k, _)| k == "alloc").map_or(0, |(_, n)| n)
+        g.op_counts()
+            .into_iter()
+            .find(|(k, _)| k == "alloc")
+            .map_or(0, |(_, n)| n)
     };
     assert_eq!(count(CachePolicy::Recompute), 1);
     assert_eq!(count(CachePolicy::Auto), 2); // the carried product and sin(x)
@@ -248,8 +319,22 @@ fn custom_rules_through_jvp_and_vjp() {
     let out = scalar_out(&run_in(None, &g, &mut args, &rules).unwrap());
     assert!(close(&out[1..], &fd, 1e-6), "{out:?} vs {fd:?}");
     assert!(crate::print::print_function(&g).contains("custom_vjp \"polar\""));
-    let j = jvp(&f, &JvpOptions { width: 2, active: None }).unwrap();
-    let mut args = vec![Arg::F64(x[0]), Arg::F64(1.0), Arg::F64(0.0), Arg::F64(x[1]), Arg::F64(0.0), Arg::F64(1.0)];
+    let j = jvp(
+        &f,
+        &JvpOptions {
+            width: 2,
+            active: None,
+        },
+    )
+    .unwrap();
+    let mut args = vec![
+        Arg::F64(x[0]),
+        Arg::F64(1.0),
+        Arg::F64(0.0),
+        Arg::F64(x[1]),
+        Arg::F64(0.0),
+        Arg::F64(1.0),
+    ];
     let out = scalar_out(&run_in(None, &j, &mut args, &rules).unwrap());
     assert!(close(&out[1..], &fd, 1e-6), "{out:?} vs {fd:?}");
 }
@@ -263,8 +348,17 @@ fn benchmark_f_value_and_gradient_match_reference() {
     args.push(Arg::F64(1.0));
     let out = scalar_out(&run_function(&g, &mut args).unwrap());
     assert!((out[0] - 2.248195627699457e+01).abs() < 1e-10, "{}", out[0]);
-    for (k, want) in [(0, -9.713268349016758e+01), (1, -2.434582580517401e+01), (2, -1.086696238947319e+01), (9, -7.840243609283328e-01)] {
-        assert!((out[1 + k] - want).abs() < 1e-9 * want.abs(), "grad[{k}] = {} vs {want}", out[1 + k]);
+    for (k, want) in [
+        (0, -9.713268349016758e+01),
+        (1, -2.434582580517401e+01),
+        (2, -1.086696238947319e+01),
+        (9, -7.840243609283328e-01),
+    ] {
+        assert!(
+            (out[1 + k] - want).abs() < 1e-9 * want.abs(),
+            "grad[{k}] = {} vs {want}",
+            out[1 + k]
+        );
     }
 }
 
@@ -288,8 +382,15 @@ fn benchmark_h_hessian_vector_product_by_forward_over_reverse() {
     ];
     run_function(&h, &mut args).unwrap();
     let hv = args[3].buf().unwrap();
-    for (k, want) in [1.147897752224595, -0.7984923929438998, -2.764256521613730].into_iter().enumerate() {
-        assert!((hv[k] - want).abs() < 1e-12, "(Hv)[{k}] = {} vs {want}", hv[k]);
+    for (k, want) in [1.147897752224595, -0.7984923929438998, -2.76425652161373]
+        .into_iter()
+        .enumerate()
+    {
+        assert!(
+            (hv[k] - want).abs() < 1e-12,
+            "(Hv)[{k}] = {} vs {want}",
+            hv[k]
+        );
     }
     let norm = hv.iter().map(|t| t * t).sum::<f64>().sqrt();
     assert!((norm - 10.95369564510562).abs() < 1e-11);

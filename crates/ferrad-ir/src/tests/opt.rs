@@ -60,7 +60,10 @@ fn simplify_identities_exact_policy() {
   %11: f64 = sub %0, %0
   return %7, %10, %11
 }";
-    check(|f| opt::simplify::simplify(f, FloatPolicy::Exact), src, expect![[r#"
+    check(
+        |f| opt::simplify::simplify(f, FloatPolicy::Exact),
+        src,
+        expect![[r#"
         fn @f(%0: f64, %1: f64) -> (f64, f64, f64) {
           %2: f64 = const 1.0
           %3: f64 = const 0.0
@@ -71,8 +74,12 @@ fn simplify_identities_exact_policy() {
           %8: f64 = sub %0, %0
           return %5, %7, %8
         }
-    "#]]);
-    check(|f| opt::simplify::simplify(f, FloatPolicy::NoSignedZeros), src, expect![[r#"
+    "#]],
+    );
+    check(
+        |f| opt::simplify::simplify(f, FloatPolicy::NoSignedZeros),
+        src,
+        expect![[r#"
         fn @f(%0: f64, %1: f64) -> (f64, f64, f64) {
           %2: f64 = const 1.0
           %3: f64 = const 0.0
@@ -82,8 +89,12 @@ fn simplify_identities_exact_policy() {
           %7: f64 = sub %0, %0
           return %0, %6, %7
         }
-    "#]]);
-    check(|f| opt::simplify::simplify(f, FloatPolicy::Finite), src, expect![[r#"
+    "#]],
+    );
+    check(
+        |f| opt::simplify::simplify(f, FloatPolicy::Finite),
+        src,
+        expect![[r#"
         fn @f(%0: f64, %1: f64) -> (f64, f64, f64) {
           %2: f64 = const 1.0
           %3: f64 = const 0.0
@@ -93,7 +104,8 @@ fn simplify_identities_exact_policy() {
           %7: f64 = const 0.0
           return %0, %6, %7
         }
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -266,7 +278,10 @@ fn fuse_reverse_reduction_into_forward_loop() {
   }
   return %4, %10
 }";
-    check(|f| opt::fuse::fuse(f, true), src, expect![[r#"
+    check(
+        |f| opt::fuse::fuse(f, true),
+        src,
+        expect![[r#"
         fn @f(%0: &[f64]) -> (f64, f64) {
           %1: i64 = len %0
           %2: i64 = const 0
@@ -282,10 +297,14 @@ fn fuse_reverse_reduction_into_forward_loop() {
           }
           return %5, %6
         }
-    "#]]);
+    "#]],
+    );
     // Without reassociation the loops run in opposite directions and stay apart.
     let f = parse_function(src).unwrap();
-    assert_eq!(print_function(&opt::fuse::fuse(&f, false)), print_function(&f));
+    assert_eq!(
+        print_function(&opt::fuse::fuse(&f, false)),
+        print_function(&f)
+    );
 }
 
 #[test]
@@ -308,5 +327,8 @@ fn fuse_refuses_dependent_loops() {
   return %9
 }";
     let f = parse_function(src).unwrap();
-    assert_eq!(print_function(&opt::fuse::fuse(&f, true)), print_function(&f));
+    assert_eq!(
+        print_function(&opt::fuse::fuse(&f, true)),
+        print_function(&f)
+    );
 }

@@ -164,3 +164,23 @@ impl CustomRule for Polar {
         vec![w[0] * c + w[1] * s, x[0] * (w[1] * c - w[0] * s)]
     }
 }
+
+/// Integer and boolean loop-carried values beside a float one.
+pub const COUNTER: &str = "\
+fn @counter(%0: f64) -> (f64) {
+  %1: i64 = const 0
+  %2: i64 = const 4
+  %3: i64 = const 1
+  %4: bool = const false
+  %5: i64, %6: f64, %7: bool = for %8 = %1 to %2 carry(%9 = %1, %10 = %0, %11 = %4) {
+    %12: i64 = iadd %9, %3
+    %13: f64 = cast %12
+    %14: f64 = mul %10, %13
+    %15: f64 = sin %14
+    %16: f64 = select %11, %15, %14
+    %17: bool = lt %16, %10
+    yield %12, %16, %17
+  }
+  return %6
+}
+";

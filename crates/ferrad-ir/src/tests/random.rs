@@ -14,9 +14,25 @@ use crate::opt::{OptOptions, optimize};
 use crate::transform::jvp::{JvpOptions, jvp};
 use crate::transform::vjp::{CachePolicy, VjpOptions, vjp};
 
-const UN: [Unary; 8] =
-    [Unary::Sin, Unary::Cos, Unary::Tanh, Unary::Atan, Unary::Asinh, Unary::Neg, Unary::Powi(2), Unary::Abs];
-const BIN: [Binary; 7] = [Binary::Add, Binary::Sub, Binary::Mul, Binary::Atan2, Binary::Hypot, Binary::Max, Binary::Min];
+const UN: [Unary; 8] = [
+    Unary::Sin,
+    Unary::Cos,
+    Unary::Tanh,
+    Unary::Atan,
+    Unary::Asinh,
+    Unary::Neg,
+    Unary::Powi(2),
+    Unary::Abs,
+];
+const BIN: [Binary; 7] = [
+    Binary::Add,
+    Binary::Sub,
+    Binary::Mul,
+    Binary::Atan2,
+    Binary::Hypot,
+    Binary::Max,
+    Binary::Min,
+];
 
 #[derive(Clone, Debug)]
 enum Step {
@@ -26,8 +42,20 @@ enum Step {
     /// exp(tanh a) and ln(1 + a²): bounded compositions of exp and ln.
     ExpLn(usize),
     Sel(usize, usize, usize, usize),
-    Loop { n: i64, init: usize, un: usize, bin: usize, other: usize },
-    If { a: usize, b: usize, then_un: usize, else_bin: usize, c: usize },
+    Loop {
+        n: i64,
+        init: usize,
+        un: usize,
+        bin: usize,
+        other: usize,
+    },
+    If {
+        a: usize,
+        b: usize,
+        then_un: usize,
+        else_bin: usize,
+        c: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -69,7 +97,13 @@ fn build(n_in: usize, steps: &[Step]) -> Function {
                 let cond = b.cmp(CmpOp::Lt, p(a), p(c));
                 b.select(cond, p(d), p(e))
             }
-            Step::Loop { n, init, un, bin, other } => {
+            Step::Loop {
+                n,
+                init,
+                un,
+                bin,
+                other,
+            } => {
                 let (lo, hi) = (b.const_i64(0), b.const_i64(n));
                 let (x0, o) = (p(init), p(other));
                 b.for_loop(lo, hi, &[x0], |b, i, c| {
@@ -81,7 +115,13 @@ fn build(n_in: usize, steps: &[Step]) -> Function {
                     vec![b.add(u, ks)]
                 })[0]
             }
-            Step::If { a, b: c, then_un, else_bin, c: d } => {
+            Step::If {
+                a,
+                b: c,
+                then_un,
+                else_bin,
+                c: d,
+            } => {
                 let cond = b.cmp(CmpOp::Lt, p(a), p(c));
                 let (x, y) = (p(c), p(d));
                 b.if_else(
@@ -114,7 +154,9 @@ fn eval_generic<T: Scalar>(f: &Function, x: &[T]) -> Vec<T> {
         env.insert(p, G::F(v));
     }
     let ys = block(f, f.body, &mut env);
-    ys.into_iter().map(|g| if let G::F(v) = g { v } else { T::nan() }).collect()
+    ys.into_iter()
+        .map(|g| if let G::F(v) = g { v } else { T::nan() })
+        .collect()
 }
 
 fn block<T: Scalar>(f: &Function, blk: Block, env: &mut HashMap<Value, G<T>>) -> Vec<G<T>> {
@@ -133,15 +175,21 @@ fn block<T: Scalar>(f: &Function, blk: Block, env: &mut HashMap<Value, G<T>>) ->
             Op::Ternary(o) => vec![G::F(o.value(fa(env, 0), fa(env, 1), fa(env, 2)))],
             Op::Cmp(c) => vec![G::B(c.apply(fa(env, 0), fa(env, 1)))],
             Op::Select => {
-                let G::B(c) = env[&d.args[0]] else { unreachable!() };
+                let G::B(c) = env[&d.args[0]] else {
+                    unreachable!()
+                };
                 vec![env[&d.args[if c { 1 } else { 2 }]]]
             }
             Op::Cast => {
-                let G::I(k) = env[&d.args[0]] else { unreachable!() };
+                let G::I(k) = env[&d.args[0]] else {
+                    unreachable!()
+                };
                 vec![G::F(T::lit(k as f64))]
             }
             Op::For { body, .. } => {
-                let (G::I(lo), G::I(hi)) = (env[&d.args[0]], env[&d.args[1]]) else { unreachable!() };
+                let (G::I(lo), G::I(hi)) = (env[&d.args[0]], env[&d.args[1]]) else {
+                    unreachable!()
+                };
                 let mut c: Vec<G<T>> = d.args[2..].iter().map(|a| env[a]).collect();
                 let ps = f.block(*body).params.clone();
                 for k in lo..hi {
@@ -154,7 +202,9 @@ fn block<T: Scalar>(f: &Function, blk: Block, env: &mut HashMap<Value, G<T>>) ->
                 c
             }
             Op::If { then_blk, else_blk } => {
-                let G::B(c) = env[&d.args[0]] else { unreachable!() };
+                let G::B(c) = env[&d.args[0]] else {
+                    unreachable!()
+                };
                 block(f, if c { *then_blk } else { *else_blk }, env)
             }
             op => unreachable!("random programs do not use {op:?}"),
@@ -177,20 +227,53 @@ fn check_program(f: &Function, x: &[f64]) -> Result<(), TestCaseError> {
     // Dual mode (ferrad-core) as the reference gradient of output 0.
     let dual: Vec<f64> = (0..n)
         .map(|k| {
-            let xs: Vec<Dual<f64>> =
-                x.iter().enumerate().map(|(j, &v)| if j == k { Dual::variable(v) } else { Dual::constant(v) }).collect();
+            let xs: Vec<Dual<f64>> = x
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| {
+                    if j == k {
+                        Dual::variable(v)
+                    } else {
+                        Dual::constant(v)
+                    }
+                })
+                .collect();
             eval_generic(f, &xs)[0].eps
         })
         .collect();
     prop_assume!(dual.iter().all(|d| d.is_finite() && d.abs() < 1e6));
     for optimized in [false, true] {
-        let prep = |g: Function| if optimized { optimize(&g, &OptOptions::default()).0 } else { g };
-        for policy in [CachePolicy::Recompute, CachePolicy::Cache, CachePolicy::Auto] {
-            let g = prep(vjp(f, &VjpOptions { active: None, policy }).unwrap());
+        let prep = |g: Function| {
+            if optimized {
+                optimize(&g, &OptOptions::default()).0
+            } else {
+                g
+            }
+        };
+        for policy in [
+            CachePolicy::Recompute,
+            CachePolicy::Cache,
+            CachePolicy::Auto,
+        ] {
+            let g = prep(
+                vjp(
+                    f,
+                    &VjpOptions {
+                        active: None,
+                        policy,
+                    },
+                )
+                .unwrap(),
+            );
             let mut args = x.to_vec();
             args.extend([1.0, 0.0]);
             let out = eval_f64(&g, &args).unwrap();
-            prop_assert!(close(out[0], y[0], 1e-12), "primal changed: {} vs {}", out[0], y[0]);
+            prop_assert!(
+                close(out[0], y[0], 1e-12),
+                "primal changed: {} vs {}",
+                out[0],
+                y[0]
+            );
             for k in 0..n {
                 prop_assert!(
                     close(out[2 + k], dual[k], 1e-9),
@@ -200,7 +283,16 @@ fn check_program(f: &Function, x: &[f64]) -> Result<(), TestCaseError> {
                 );
             }
         }
-        let g = prep(jvp(f, &JvpOptions { width: 2, active: None }).unwrap());
+        let g = prep(
+            jvp(
+                f,
+                &JvpOptions {
+                    width: 2,
+                    active: None,
+                },
+            )
+            .unwrap(),
+        );
         for k in (0..n).step_by(2) {
             let mut args = vec![];
             for (j, &v) in x.iter().enumerate() {
@@ -231,7 +323,11 @@ fn check_program(f: &Function, x: &[f64]) -> Result<(), TestCaseError> {
         };
         let (a, b) = (fd(1e-5), fd(1e-6));
         if close(a, b, 1e-5) {
-            prop_assert!(close(a, dual[k], 1e-4), "fd d/dx{k}: {a} vs Dual {}\n{f}", dual[k]);
+            prop_assert!(
+                close(a, dual[k], 1e-4),
+                "fd d/dx{k}: {a} vs Dual {}\n{f}",
+                dual[k]
+            );
         }
     }
     Ok(())
@@ -251,5 +347,106 @@ proptest! {
         let text = crate::print::print_function(&f);
         prop_assert_eq!(crate::print::print_function(&crate::parse::parse_function(&text).unwrap()), text);
         check_program(&f, &x)?;
+    }
+}
+
+/// A random loop over buffers: loads (at `i` or mirrored), an optional branch, a store into a
+/// mutable output buffer read back, a carried value, and a read of the output after the loop.
+#[derive(Clone, Debug)]
+struct BufProg {
+    rev: bool,
+    mirror: bool,
+    branch: bool,
+    ops: [usize; 4],
+}
+
+const SUN: [Unary; 5] = [
+    Unary::Sin,
+    Unary::Cos,
+    Unary::Tanh,
+    Unary::Atan,
+    Unary::Asinh,
+];
+const SBIN: [Binary; 4] = [Binary::Add, Binary::Sub, Binary::Mul, Binary::Atan2];
+
+fn build_buf(p: &BufProg) -> Function {
+    let mut b = FunctionBuilder::new("bufprog");
+    let x = b.param(Type::Buf);
+    let y = b.param(Type::BufMut);
+    let s = b.param(Type::F64);
+    let n = b.len(x);
+    let zero = b.const_i64(0);
+    let one = b.const_i64(1);
+    let (h, i, c) = b.begin_for(zero, n, &[s], p.rev);
+    let v = b.load(x, i);
+    let j = if p.mirror {
+        let last = b.int(IntOp::Sub, n, one);
+        b.int(IntOp::Sub, last, i)
+    } else {
+        i
+    };
+    let v2 = b.load(x, j);
+    let w = b.binary(SBIN[p.ops[0] % SBIN.len()], v, c[0]);
+    let u = if p.branch {
+        let cond = b.cmp(CmpOp::Lt, v, c[0]);
+        let (o1, o2) = (p.ops[1], p.ops[2]);
+        b.if_else(
+            cond,
+            &[Type::F64],
+            |b| vec![b.unary(SUN[o1 % SUN.len()], w)],
+            |b| vec![b.binary(SBIN[o2 % SBIN.len()], w, v2)],
+        )[0]
+    } else {
+        b.unary(SUN[p.ops[1] % SUN.len()], w)
+    };
+    let prod = b.mul(u, v2);
+    b.store(y, i, prod);
+    let z = b.load(y, i);
+    let t = b.unary(SUN[p.ops[3] % SUN.len()], z);
+    let next = b.add(c[0], t);
+    let r = b.end_for(h, &[next]);
+    let y0 = b.load(y, zero);
+    let out = b.add(r[0], y0);
+    b.finish(&[out])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_buffer_loops_all_modes_agree(
+        rev in any::<bool>(),
+        mirror in any::<bool>(),
+        branch in any::<bool>(),
+        ops in proptest::array::uniform4(0..20usize),
+        x in proptest::collection::vec(-1.5f64..1.5, 1..5),
+        s in -1.5f64..1.5,
+    ) {
+        use crate::interp::Arg;
+        use super::ad::{fd_h, fwd_opt, rev_opt};
+        let f = build_buf(&BufProg { rev, mirror, branch, ops });
+        let n = x.len();
+        let args = vec![Arg::Buf(x), Arg::Buf(vec![0.0; n]), Arg::F64(s)];
+        let (_, g_ref) = rev_opt(&f, &args, CachePolicy::Recompute, false);
+        for optimized in [false, true] {
+            for policy in [CachePolicy::Recompute, CachePolicy::Cache, CachePolicy::Auto] {
+                let (_, g) = rev_opt(&f, &args, policy, optimized);
+                for (a, b) in g.iter().zip(&g_ref) {
+                    prop_assert!(close(*a, *b, 1e-10), "vjp {policy:?} opt {optimized}: {g:?} vs {g_ref:?}\n{f}");
+                }
+            }
+            for w in [1, 2] {
+                let g = fwd_opt(&f, &args, w, optimized);
+                for (a, b) in g.iter().zip(&g_ref) {
+                    prop_assert!(close(*a, *b, 1e-10), "jvp {w} opt {optimized}: {g:?} vs {g_ref:?}\n{f}");
+                }
+            }
+        }
+        let (a, b) = (fd_h(&f, &args, 1e-5), fd_h(&f, &args, 1e-6));
+        for k in 0..g_ref.len() {
+            if close(a[k], b[k], 1e-5) {
+                prop_assert!(close(a[k], g_ref[k], 1e-4), "fd[{k}] {} vs vjp {}\n{f}", a[k], g_ref[k]);
+            }
+        }
     }
 }

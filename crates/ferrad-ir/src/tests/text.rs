@@ -51,7 +51,13 @@ fn @main(%0: f64) -> (f64) {
     assert_eq!(print_module(&m), src);
     let f = crate::transform::inline::inline_calls(&m, m.find("main").unwrap()).unwrap();
     assert_eq!(crate::interp::eval_f64(&f, &[3.0]).unwrap(), vec![81.0]);
-    let out = crate::interp::run(&m, m.find("main").unwrap(), &mut [Arg::F64(3.0)], &crate::interp::NoRules).unwrap();
+    let out = crate::interp::run(
+        &m,
+        m.find("main").unwrap(),
+        &mut [Arg::F64(3.0)],
+        &crate::interp::NoRules,
+    )
+    .unwrap();
     assert_eq!(out[0].as_f64(), Some(81.0));
 }
 
@@ -59,15 +65,60 @@ fn @main(%0: f64) -> (f64) {
 #[test]
 fn parse_errors_name_line_column_and_cause() {
     let cases: &[(&str, usize, usize, &str)] = &[
-        ("fn @f(%0: f64) -> (f64) {\n  return %1\n}", 2, 10, "undefined value `%1`"),
-        ("fn @f(%0: f64) -> (f64) {\n  %1: f64 = sine %0\n  return %1\n}", 2, 13, "unknown operation `sine`"),
-        ("fn @f(%0: f65) -> (f64) {\n  return %0\n}", 1, 11, "unknown type `f65`"),
-        ("fn @f(%0: f64) -> (f64) {\n  %1: f64 = add %0\n  return %1\n}", 2, 13, "`add` takes 2 argument(s), 1 given"),
-        ("fn @f(%0: f64) -> (f64) {\n  %0: f64 = sin %0\n  return %0\n}", 2, 3, "defined twice"),
-        ("fn @f(%0: f64) -> (f64) {\n  %1: i64 = sin %0\n  return %0\n}", 2, 3, "expects 1 float argument"),
-        ("fn @f(%0: f64) -> (i64) {\n  return %0\n}", 2, 3, "`return` gives types (f64) but the signature says (i64)"),
-        ("fn @f(%0: &[f64]) -> () {\n  %1: i64 = const 0\n  store %0[%1], %1\n  return\n}", 3, 3, "expects (&mut [f64], i64, f64)"),
-        ("fn @f(%0: &[f64], %1: f64) -> () {\n  %2: i64 = const 0\n  store %0[%2], %1\n  return\n}", 3, 3, "only `&mut [f64]` buffers can be written"),
+        (
+            "fn @f(%0: f64) -> (f64) {\n  return %1\n}",
+            2,
+            10,
+            "undefined value `%1`",
+        ),
+        (
+            "fn @f(%0: f64) -> (f64) {\n  %1: f64 = sine %0\n  return %1\n}",
+            2,
+            13,
+            "unknown operation `sine`",
+        ),
+        (
+            "fn @f(%0: f65) -> (f64) {\n  return %0\n}",
+            1,
+            11,
+            "unknown type `f65`",
+        ),
+        (
+            "fn @f(%0: f64) -> (f64) {\n  %1: f64 = add %0\n  return %1\n}",
+            2,
+            13,
+            "`add` takes 2 argument(s), 1 given",
+        ),
+        (
+            "fn @f(%0: f64) -> (f64) {\n  %0: f64 = sin %0\n  return %0\n}",
+            2,
+            3,
+            "defined twice",
+        ),
+        (
+            "fn @f(%0: f64) -> (f64) {\n  %1: i64 = sin %0\n  return %0\n}",
+            2,
+            3,
+            "expects 1 float argument",
+        ),
+        (
+            "fn @f(%0: f64) -> (i64) {\n  return %0\n}",
+            2,
+            3,
+            "`return` gives types (f64) but the signature says (i64)",
+        ),
+        (
+            "fn @f(%0: &[f64]) -> () {\n  %1: i64 = const 0\n  store %0[%1], %1\n  return\n}",
+            3,
+            3,
+            "expects (&mut [f64], i64, f64)",
+        ),
+        (
+            "fn @f(%0: &[f64], %1: f64) -> () {\n  %2: i64 = const 0\n  store %0[%2], %1\n  return\n}",
+            3,
+            3,
+            "only `&mut [f64]` buffers can be written",
+        ),
         (
             "fn @f(%0: f64) -> (f64) {\n  %1: i64 = const 0\n  %2: f64 = for %3 = %1 to %1 carry(%4 = %0) {\n    %5: f64 = sin %4\n    yield %5\n  }\n  return %5\n}",
             7,
@@ -80,10 +131,30 @@ fn parse_errors_name_line_column_and_cause() {
             3,
             "loop-carried arity",
         ),
-        ("fn @f(%0: f64) -> (f64) {\n  %1: f64 = call @g(%0)\n  return %1\n}", 2, 18, "unknown function `@g`"),
-        ("fn @f(%0: f64) -> (f64) {\n  %1: f64 = const 1.2.3\n  return %1\n}", 2, 19, "not a valid f64 constant"),
-        ("fn @f(%0: f64) -> (f64) {\n  %1: f64 = sin %0", 2, 19, "expected an instruction or `return`"),
-        ("fn @f(%0: f64) -> (f64) {\n  %1: f64 = sin %0 $\n}", 2, 20, "unexpected character `$`"),
+        (
+            "fn @f(%0: f64) -> (f64) {\n  %1: f64 = call @g(%0)\n  return %1\n}",
+            2,
+            18,
+            "unknown function `@g`",
+        ),
+        (
+            "fn @f(%0: f64) -> (f64) {\n  %1: f64 = const 1.2.3\n  return %1\n}",
+            2,
+            19,
+            "not a valid f64 constant",
+        ),
+        (
+            "fn @f(%0: f64) -> (f64) {\n  %1: f64 = sin %0",
+            2,
+            19,
+            "expected an instruction or `return`",
+        ),
+        (
+            "fn @f(%0: f64) -> (f64) {\n  %1: f64 = sin %0 $\n}",
+            2,
+            20,
+            "unexpected character `$`",
+        ),
         ("", 1, 1, "expected at least one function"),
     ];
     for &(src, line, col, msg) in cases {
@@ -102,17 +173,35 @@ fn interpreter_reports_out_of_bounds_and_bad_arguments() {
     .unwrap();
     assert_eq!(
         run_function(&g, &mut [Arg::Buf(vec![1.0, 2.0])]),
-        Err(InterpError::OutOfBounds { index: 2, len: 2, op: "load" })
+        Err(InterpError::OutOfBounds {
+            index: 2,
+            len: 2,
+            op: "load"
+        })
     );
-    assert!(matches!(run_function(&f, &mut [Arg::F64(1.0)]), Err(InterpError::BadArgs(_))));
-    assert!(matches!(run_function(&f, &mut []), Err(InterpError::BadArgs(_))));
+    assert!(matches!(
+        run_function(&f, &mut [Arg::F64(1.0)]),
+        Err(InterpError::BadArgs(_))
+    ));
+    assert!(matches!(
+        run_function(&f, &mut []),
+        Err(InterpError::BadArgs(_))
+    ));
     let c = parse(CUSTOM);
     assert!(matches!(
         run_function(&c, &mut [Arg::F64(1.0), Arg::F64(2.0)]),
         Err(InterpError::UnknownRule(n)) if n == "polar"
     ));
-    let msg = InterpError::OutOfBounds { index: 2, len: 2, op: "load" }.to_string();
-    assert_eq!(msg, "load index out of bounds: the len is 2 but the index is 2");
+    let msg = InterpError::OutOfBounds {
+        index: 2,
+        len: 2,
+        op: "load",
+    }
+    .to_string();
+    assert_eq!(
+        msg,
+        "load index out of bounds: the len is 2 but the index is 2"
+    );
 }
 
 #[test]
@@ -129,7 +218,31 @@ fn empty_and_reverse_loops_follow_the_semantics() {
   return %4
 }";
     let f = parse_function(src).unwrap();
-    let run = |lo, hi| run_function(&f, &mut [Arg::I64(lo), Arg::I64(hi)]).unwrap()[0].as_f64().unwrap();
+    let run = |lo, hi| {
+        run_function(&f, &mut [Arg::I64(lo), Arg::I64(hi)]).unwrap()[0]
+            .as_f64()
+            .unwrap()
+    };
     assert_eq!(run(1, 4), 321.0); // visits 3, 2, 1
     assert_eq!(run(4, 1), 0.0);
+}
+
+#[test]
+fn recursion_is_an_error_not_a_crash() {
+    let src = "fn @loop(%0: f64) -> (f64) {
+  %1: f64 = call @loop(%0)
+  return %1
+}
+";
+    let m = parse_module(src).unwrap();
+    let e = crate::interp::run(
+        &m,
+        crate::ir::FuncId(0),
+        &mut [Arg::F64(1.0)],
+        &crate::interp::NoRules,
+    )
+    .unwrap_err();
+    assert_eq!(e, InterpError::CallDepth("loop".into()));
+    let e = crate::transform::inline::inline_calls(&m, crate::ir::FuncId(0)).unwrap_err();
+    assert!(e.to_string().contains("recursive"), "{e}");
 }

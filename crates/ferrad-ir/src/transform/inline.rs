@@ -15,11 +15,20 @@ struct Inliner<'m> {
 }
 
 impl Rewrite for Inliner<'_> {
-    fn inst(&mut self, b: &mut FunctionBuilder, _src: &Function, d: &InstData, args: &[Value]) -> Option<Vec<Value>> {
+    fn inst(
+        &mut self,
+        b: &mut FunctionBuilder,
+        _src: &Function,
+        d: &InstData,
+        args: &[Value],
+    ) -> Option<Vec<Value>> {
         let Op::Call(fid) = d.op else { return None };
         let g = self.m.func(fid);
         if self.depth > 32 {
-            self.err = Some(TransformError::Unsupported(format!("@{} is recursive; recursion cannot be inlined", g.name)));
+            self.err = Some(TransformError::Unsupported(format!(
+                "@{} is recursive; recursion cannot be inlined",
+                g.name
+            )));
             return Some(d.results.iter().map(|_| b.const_f64(f64::NAN)).collect());
         }
         let mut c = Copier::new(g);
@@ -36,7 +45,11 @@ impl Rewrite for Inliner<'_> {
 /// Function `id` of `m` with every call inlined (transitively).
 pub fn inline_calls(m: &Module, id: FuncId) -> Result<Function, TransformError> {
     let f = m.func(id);
-    let mut r = Inliner { m, depth: 0, err: None };
+    let mut r = Inliner {
+        m,
+        depth: 0,
+        err: None,
+    };
     let out = crate::rewrite::rewrite(f, &mut r);
     match r.err {
         Some(e) => Err(e),

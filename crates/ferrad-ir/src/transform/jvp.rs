@@ -15,11 +15,13 @@
 
 use std::collections::HashMap;
 
+use ferrad_core::rules::Binary;
+
 use crate::activity::{Activity, analyze};
 use crate::builder::FunctionBuilder;
 use crate::ir::*;
 use crate::trace::{rule_binary, rule_ternary, rule_unary};
-use crate::transform::TransformError;
+use crate::transform::{TransformError, rem_unsupported};
 
 /// Options of [`jvp`].
 #[derive(Clone, Debug)]
@@ -32,7 +34,10 @@ pub struct JvpOptions {
 
 impl Default for JvpOptions {
     fn default() -> Self {
-        JvpOptions { width: 1, active: None }
+        JvpOptions {
+            width: 1,
+            active: None,
+        }
     }
 }
 
@@ -47,13 +52,18 @@ struct Jvp<'a> {
 
 /// The default activity: every float and buffer parameter.
 pub fn default_active(f: &Function) -> Vec<bool> {
-    f.params.iter().map(|&p| f.ty(p).is_float() || f.ty(p).is_buf()).collect()
+    f.params
+        .iter()
+        .map(|&p| f.ty(p).is_float() || f.ty(p).is_buf())
+        .collect()
 }
 
 /// The forward-mode derivative of `f`; see the module docs for the signature.
 pub fn jvp(f: &Function, opts: &JvpOptions) -> Result<Function, TransformError> {
     if opts.width == 0 {
-        return Err(TransformError::Unsupported("width must be at least 1".into()));
+        return Err(TransformError::Unsupported(
+            "width must be at least 1".into(),
+        ));
     }
     let active = opts.active.clone().unwrap_or_else(|| default_active(f));
     if active.len() != f.params.len() {
@@ -148,7 +158,9 @@ impl Jvp<'_> {
     fn inst(&mut self, i: Inst) -> Result<(), TransformError> {
         let d = self.src.inst(i).clone();
         let args: Vec<Value> = d.args.iter().map(|&a| self.m(a)).collect();
-        let wants = |s: &Self| d.results.iter().any(|&r| s.act.is_active(r)) && d.args.iter().any(|&a| s.has(a));
+        let wants = |s: &Self| {
+            d.results.iter().any(|&r| s.act.is_active(r)) && d.args.iter().any(|&a| s.has(a))
+        };
         match &d.op {
             Op::Unary(op) if wants(self) => {
                 let (v, dx) = rule_unary(&mut self.b, *op, args[0]);
@@ -156,34 +168,47 @@ impl Jvp<'_> {
                 let t = self.combine(&[(dx, d.args[0])]);
                 self.tan.insert(d.results[0], t);
             }
+            Op::Binary(Binary::Rem) if wants(self) => return Err(rem_unsupported()),
             Op::Binary(op) if wants(self) => {
                 let (v, dx, dy) = rule_binary(&mut self.b, *op, args[0], args[1]);
                 self.map.insert(d.results[0], v);
-                let terms: Vec<(Value, Value)> =
-                    [(dx, d.args[0]), (dy, d.args[1])].into_iter().filter(|t| self.has(t.1)).collect();
-                let t = self.combine(&terms);
-                self.tan.insert(d.results[0], t);
-            }
-            Op::Ternary(op) if wants(self) => {
-                let (v, da, db, dc) = rule_ternary(&mut self.b, *op, args[0], args[1], args[2]);
-                self.map.insert(d.results[0], v);
-                let terms: Vec<(Value, Value)> = [(da, d.args[0]), (db, d.args[1]), (dc, d.args[2])]
+                let terms: Vec<(Value, Value)> = [(dx, d.args[0]), (dy, d.args[1])]
                     .into_iter()
                     .filter(|t| self.has(t.1))
                     .collect();
                 let t = self.combine(&terms);
                 self.tan.insert(d.results[0], t);
             }
-            Op::Select if self.act.is_active(d.results[0]) && (self.has(d.args[1]) || self.has(d.args[2])) => {
+            Op::Ternary(op) if wants(self) => {
+                let (v, da, db, dc) = rule_ternary(&mut self.b, *op, args[0], args[1], args[2]);
+                self.map.insert(d.results[0], v);
+                let terms: Vec<(Value, Value)> =
+                    [(da, d.args[0]), (db, d.args[1]), (dc, d.args[2])]
+                        .into_iter()
+                        .filter(|t| self.has(t.1))
+                        .collect();
+                let t = self.combine(&terms);
+                self.tan.insert(d.results[0], t);
+            }
+            Op::Select
+                if self.act.is_active(d.results[0])
+                    && (self.has(d.args[1]) || self.has(d.args[2])) =>
+            {
                 self.copy(&d, args.clone());
                 let (ta, tb) = (self.tz(d.args[1]), self.tz(d.args[2]));
-                let t = (0..self.w).map(|k| self.b.select(args[0], ta[k], tb[k])).collect();
+                let t = (0..self.w)
+                    .map(|k| self.b.select(args[0], ta[k], tb[k]))
+                    .collect();
                 self.tan.insert(d.results[0], t);
             }
             Op::Cast if self.src.ty(d.results[0]).is_float() && wants(self) => {
                 self.copy(&d, args);
                 let ty = self.src.ty(d.results[0]);
-                let t = self.tan[&d.args[0]].clone().into_iter().map(|x| self.b.cast(x, ty)).collect();
+                let t = self.tan[&d.args[0]]
+                    .clone()
+                    .into_iter()
+                    .map(|x| self.b.cast(x, ty))
+                    .collect();
                 self.tan.insert(d.results[0], t);
             }
             Op::Load => {
@@ -238,7 +263,9 @@ impl Jvp<'_> {
             Op::For { body, rev } => {
                 let bd = self.src.block(*body).clone();
                 let slots: Vec<usize> = (0..d.results.len())
-                    .filter(|&k| self.act.is_active(bd.params[1 + k]) || self.act.is_active(d.results[k]))
+                    .filter(|&k| {
+                        self.act.is_active(bd.params[1 + k]) || self.act.is_active(d.results[k])
+                    })
                     .collect();
                 let mut inits = args[2..].to_vec();
                 for &k in &slots {
@@ -247,8 +274,8 @@ impl Jvp<'_> {
                 let (h, iv, cs) = self.b.begin_for(args[0], args[1], &inits, *rev);
                 self.map.insert(bd.params[0], iv);
                 let n = d.results.len();
-                for k in 0..n {
-                    self.map.insert(bd.params[1 + k], cs[k]);
+                for (&p, &c) in bd.params[1..].iter().zip(&cs[..n]) {
+                    self.map.insert(p, c);
                 }
                 for (s, &k) in slots.iter().enumerate() {
                     let t = cs[n + s * self.w..n + (s + 1) * self.w].to_vec();
@@ -260,15 +287,20 @@ impl Jvp<'_> {
                     ys.extend(self.tz(bd.yields[k]));
                 }
                 let rs = self.b.end_for(h, &ys);
-                for k in 0..n {
-                    self.map.insert(d.results[k], rs[k]);
+                for (&r, &v) in d.results.iter().zip(&rs[..n]) {
+                    self.map.insert(r, v);
                 }
                 for (s, &k) in slots.iter().enumerate() {
-                    self.tan.insert(d.results[k], rs[n + s * self.w..n + (s + 1) * self.w].to_vec());
+                    self.tan.insert(
+                        d.results[k],
+                        rs[n + s * self.w..n + (s + 1) * self.w].to_vec(),
+                    );
                 }
             }
             Op::If { then_blk, else_blk } => {
-                let slots: Vec<usize> = (0..d.results.len()).filter(|&k| self.act.is_active(d.results[k])).collect();
+                let slots: Vec<usize> = (0..d.results.len())
+                    .filter(|&k| self.act.is_active(d.results[k]))
+                    .collect();
                 let mut tys: Vec<Type> = d.results.iter().map(|&v| self.src.ty(v)).collect();
                 for &k in &slots {
                     tys.extend(vec![self.src.ty(d.results[k]); self.w]);
@@ -279,11 +311,14 @@ impl Jvp<'_> {
                 let ys = self.arm(*else_blk, &slots)?;
                 let rs = self.b.end_if(h, &ys);
                 let n = d.results.len();
-                for k in 0..n {
-                    self.map.insert(d.results[k], rs[k]);
+                for (&r, &v) in d.results.iter().zip(&rs[..n]) {
+                    self.map.insert(r, v);
                 }
                 for (s, &k) in slots.iter().enumerate() {
-                    self.tan.insert(d.results[k], rs[n + s * self.w..n + (s + 1) * self.w].to_vec());
+                    self.tan.insert(
+                        d.results[k],
+                        rs[n + s * self.w..n + (s + 1) * self.w].to_vec(),
+                    );
                 }
             }
             _ => {

@@ -37,3 +37,12 @@ impl fmt::Display for TransformError {
 }
 
 impl std::error::Error for TransformError {}
+
+/// `rem`'s rule (`∂y = -trunc(x / y)`) needs `trunc`, which the IR does not have.
+pub(crate) fn rem_unsupported() -> TransformError {
+    TransformError::Unsupported(
+        "the derivative of `rem` needs `trunc`, which the IR has no operation for; \
+         differentiate `x - y * q` with an explicit quotient instead"
+            .into(),
+    )
+}

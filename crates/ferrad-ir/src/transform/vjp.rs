@@ -26,8 +26,10 @@
 //!
 //! Invariant: the reverse sweep of a block runs right after a forward (or recomputed) sweep of
 //! the same block in the same scope, so every primal value the adjoint needs is in scope.
-//! Limitation: a load from a mutable buffer inside an `if` arm or a nested loop is recomputed
-//! in the reverse sweep and assumes that element is not overwritten later.
+//! Limitation: a load inside an `if` arm or a nested loop is recomputed in the reverse sweep;
+//! if it reads a buffer the function also writes, the element could have changed, so such
+//! programs are rejected with [`TransformError::Unsupported`] rather than differentiated
+//! wrongly (loads at the top level of the function or of an outermost loop are exact).
 
 use std::collections::{HashMap, HashSet};
 
@@ -37,7 +39,7 @@ use crate::activity::{Activity, analyze, free_values};
 use crate::builder::FunctionBuilder;
 use crate::ir::*;
 use crate::trace::{rule_binary, rule_ternary, rule_unary};
-use crate::transform::TransformError;
+use crate::transform::{TransformError, rem_unsupported};
 
 /// Which loop-body values the forward loop stores for the adjoint loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -64,10 +66,16 @@ impl CachePolicy {
         }
         match self {
             CachePolicy::Recompute => false,
-            CachePolicy::Cache => !matches!(d.op, Op::Const(_)) && (d.op.is_pure() || matches!(d.op, Op::Load | Op::Custom { .. })),
+            CachePolicy::Cache => {
+                !matches!(d.op, Op::Const(_))
+                    && (d.op.is_pure() || matches!(d.op, Op::Load | Op::Custom { .. }))
+            }
             CachePolicy::Auto => match &d.op {
                 Op::Unary(u) => !matches!(u, Unary::Neg | Unary::Abs | Unary::Powi(-1..=3)),
-                Op::Binary(b) => matches!(b, Binary::Div | Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Rem),
+                Op::Binary(b) => matches!(
+                    b,
+                    Binary::Div | Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Rem
+                ),
                 Op::Custom { .. } => true,
                 _ => false,
             },
@@ -110,7 +118,10 @@ struct Vjp<'a> {
 
 /// The reverse-mode derivative of `f`; see the module docs for the signature.
 pub fn vjp(f: &Function, opts: &VjpOptions) -> Result<Function, TransformError> {
-    let active = opts.active.clone().unwrap_or_else(|| crate::transform::jvp::default_active(f));
+    let active = opts
+        .active
+        .clone()
+        .unwrap_or_else(|| crate::transform::jvp::default_active(f));
     if active.len() != f.params.len() {
         return Err(TransformError::Unsupported(format!(
             "{} activities given for {} parameters",
@@ -118,6 +129,7 @@ pub fn vjp(f: &Function, opts: &VjpOptions) -> Result<Function, TransformError> 
             f.params.len()
         )));
     }
+    check_mutable_loads(f)?;
     let act = analyze(f, &active);
     let mut v = Vjp {
         src: f,
@@ -141,8 +153,10 @@ pub fn vjp(f: &Function, opts: &VjpOptions) -> Result<Function, TransformError> 
         }
     }
     let yields = f.block(f.body).yields.clone();
-    let seeds: Vec<Option<Value>> =
-        yields.iter().map(|&y| f.ty(y).is_float().then(|| v.b.param(f.ty(y)))).collect();
+    let seeds: Vec<Option<Value>> = yields
+        .iter()
+        .map(|&y| f.ty(y).is_float().then(|| v.b.param(f.ty(y))))
+        .collect();
     v.fwd_block(f.body, false, None)?;
     for (&y, s) in yields.iter().zip(&seeds) {
         if let Some(s) = s {
@@ -225,7 +239,7 @@ impl Vjp<'_> {
         rs
     }
 
-    fn to_f64(&mut self, v: Value) -> Value {
+    fn widen(&mut self, v: Value) -> Value {
         match self.b.ty(v) {
             Type::F64 => v,
             Type::Bool => {
@@ -236,7 +250,7 @@ impl Vjp<'_> {
         }
     }
 
-    fn from_f64(&mut self, v: Value, ty: Type) -> Value {
+    fn narrow(&mut self, v: Value, ty: Type) -> Value {
         match ty {
             Type::F64 => v,
             Type::Bool => {
@@ -249,17 +263,23 @@ impl Vjp<'_> {
 
     /// The primal sweep of `blk`. `recompute`: the block's effects already happened (stores
     /// are skipped). `cache`: stores (forward) or loads (recompute) of cached values.
-    fn fwd_block(&mut self, blk: Block, recompute: bool, cache: Option<&CacheCtx>) -> Result<(), TransformError> {
+    fn fwd_block(
+        &mut self,
+        blk: Block,
+        recompute: bool,
+        cache: Option<&CacheCtx>,
+    ) -> Result<(), TransformError> {
         for &i in &self.src.block(blk).insts {
             let d = self.src.inst(i).clone();
-            if let Some(c) = cache {
-                if !c.store && d.results.first().is_some_and(|r| c.bufs.contains_key(r)) {
-                    for &r in &d.results {
-                        let v = self.b.load(c.bufs[&r], c.idx);
-                        self.map.insert(r, v);
-                    }
-                    continue;
+            if let Some(c) = cache
+                && !c.store
+                && d.results.first().is_some_and(|r| c.bufs.contains_key(r))
+            {
+                for &r in &d.results {
+                    let v = self.b.load(c.bufs[&r], c.idx);
+                    self.map.insert(r, v);
                 }
+                continue;
             }
             match &d.op {
                 Op::Store if recompute => {}
@@ -278,10 +298,22 @@ impl Vjp<'_> {
                     let tys: Vec<Type> = d.results.iter().map(|&v| self.src.ty(v)).collect();
                     let h = self.b.begin_if(self.m(d.args[0]), &tys);
                     self.fwd_block(*then_blk, recompute, None)?;
-                    let ys: Vec<Value> = self.src.block(*then_blk).yields.iter().map(|&y| self.m(y)).collect();
+                    let ys: Vec<Value> = self
+                        .src
+                        .block(*then_blk)
+                        .yields
+                        .iter()
+                        .map(|&y| self.m(y))
+                        .collect();
                     self.b.begin_else(h, &ys);
                     self.fwd_block(*else_blk, recompute, None)?;
-                    let ys: Vec<Value> = self.src.block(*else_blk).yields.iter().map(|&y| self.m(y)).collect();
+                    let ys: Vec<Value> = self
+                        .src
+                        .block(*else_blk)
+                        .yields
+                        .iter()
+                        .map(|&y| self.m(y))
+                        .collect();
                     let rs = self.b.end_if(h, &ys);
                     for (&o, n) in d.results.iter().zip(rs) {
                         self.map.insert(o, n);
@@ -289,12 +321,12 @@ impl Vjp<'_> {
                 }
                 _ => {
                     let rs = self.emit_copy(&d);
-                    if let Some(c) = cache {
-                        if c.store {
-                            for (r, v) in d.results.iter().zip(rs) {
-                                if let Some(&buf) = c.bufs.get(r) {
-                                    self.b.store(buf, c.idx, v);
-                                }
+                    if let Some(c) = cache
+                        && c.store
+                    {
+                        for (r, v) in d.results.iter().zip(rs) {
+                            if let Some(&buf) = c.bufs.get(r) {
+                                self.b.store(buf, c.idx, v);
                             }
                         }
                     }
@@ -306,7 +338,9 @@ impl Vjp<'_> {
 
     fn fwd_for(&mut self, i: Inst, recompute: bool) -> Result<(), TransformError> {
         let d = self.src.inst(i).clone();
-        let Op::For { body, rev } = d.op else { unreachable!() };
+        let Op::For { body, rev } = d.op else {
+            unreachable!()
+        };
         let bd = self.src.block(body).clone();
         let args: Vec<Value> = d.args.iter().map(|&a| self.m(a)).collect();
         let (lo, hi) = (args[0], args[1]);
@@ -328,7 +362,11 @@ impl Vjp<'_> {
                     }
                 }
             }
-            tape = Some(Tape { lo, carried, cached });
+            tape = Some(Tape {
+                lo,
+                carried,
+                cached,
+            });
         }
         let (h, iv, cs) = self.b.begin_for(lo, hi, &args[2..], rev);
         self.map.insert(bd.params[0], iv);
@@ -338,10 +376,14 @@ impl Vjp<'_> {
         let ctx = if let Some(t) = &tape {
             let idx = self.b.int(IntOp::Sub, iv, t.lo);
             for (k, &c) in cs.iter().enumerate() {
-                let v = self.to_f64(c);
+                let v = self.widen(c);
                 self.b.store(t.carried[k], idx, v);
             }
-            Some(CacheCtx { idx, bufs: t.cached.clone(), store: true })
+            Some(CacheCtx {
+                idx,
+                bufs: t.cached.clone(),
+                store: true,
+            })
         } else {
             None
         };
@@ -368,7 +410,11 @@ impl Vjp<'_> {
     fn rev_inst(&mut self, i: Inst) -> Result<(), TransformError> {
         let d = self.src.inst(i).clone();
         let a = d.results.first().and_then(|r| self.adj.get(r).copied());
-        let pa: Vec<Value> = d.args.iter().map(|x| self.map.get(x).copied().unwrap_or(*x)).collect();
+        let pa: Vec<Value> = d
+            .args
+            .iter()
+            .map(|x| self.map.get(x).copied().unwrap_or(*x))
+            .collect();
         match &d.op {
             Op::Unary(op) => {
                 if let Some(a) = a {
@@ -377,6 +423,7 @@ impl Vjp<'_> {
                     self.add_adj(d.args[0], c);
                 }
             }
+            Op::Binary(Binary::Rem) if a.is_some() => return Err(rem_unsupported()),
             Op::Binary(op) => {
                 if let Some(a) = a {
                     let (_, dx, dy) = rule_binary(&mut self.b, *op, pa[0], pa[1]);
@@ -390,8 +437,7 @@ impl Vjp<'_> {
             }
             Op::Ternary(op) => {
                 if let Some(a) = a {
-                    let (_, da, db, dc) =
-                        rule_ternary(&mut self.b, *op, pa[0], pa[1], pa[2]);
+                    let (_, da, db, dc) = rule_ternary(&mut self.b, *op, pa[0], pa[1], pa[2]);
                     for (p, x) in [(da, d.args[0]), (db, d.args[1]), (dc, d.args[2])] {
                         if self.act.is_varied(x) {
                             let c = self.b.mul(a, p);
@@ -440,31 +486,25 @@ impl Vjp<'_> {
                     self.add_adj(d.args[2], s);
                 }
             }
-            Op::Custom { name, kind } => {
-                if d.results.iter().any(|r| self.adj.contains_key(r)) {
-                    if *kind != CustomKind::Eval {
-                        return Err(TransformError::Unsupported(format!(
-                            "differentiating `{}` of rule {name:?} needs its second derivatives",
-                            kind.name()
-                        )));
-                    }
-                    let mut args: Vec<Value> = d.args.iter().map(|&x| self.m(x)).collect();
-                    for &r in &d.results {
-                        let w = self.adj_or_zero(r);
-                        args.push(w);
-                    }
-                    let dx = self.b.custom(name, CustomKind::Vjp, args, d.args.len());
-                    for (&x, g) in d.args.iter().zip(dx) {
-                        self.add_adj(x, g);
-                    }
+            Op::Custom { name, kind } if d.results.iter().any(|r| self.adj.contains_key(r)) => {
+                if *kind != CustomKind::Eval {
+                    return Err(TransformError::Unsupported(format!(
+                        "differentiating `{}` of rule {name:?} needs its second derivatives",
+                        kind.name()
+                    )));
+                }
+                let mut args: Vec<Value> = d.args.iter().map(|&x| self.m(x)).collect();
+                for &r in &d.results {
+                    let w = self.adj_or_zero(r);
+                    args.push(w);
+                }
+                let dx = self.b.custom(name, CustomKind::Vjp, args, d.args.len());
+                for (&x, g) in d.args.iter().zip(dx) {
+                    self.add_adj(x, g);
                 }
             }
             Op::Call(_) => return Err(TransformError::CallNotInlined(self.src.name.clone())),
-            Op::For { .. } => {
-                if self.tapes.contains_key(&i) {
-                    self.rev_for(i)?;
-                }
-            }
+            Op::For { .. } if self.tapes.contains_key(&i) => self.rev_for(i)?,
             Op::If { .. } => self.rev_if(i)?,
             _ => {}
         }
@@ -485,7 +525,9 @@ impl Vjp<'_> {
 
     fn rev_for(&mut self, i: Inst) -> Result<(), TransformError> {
         let d = self.src.inst(i).clone();
-        let Op::For { body, rev } = d.op else { unreachable!() };
+        let Op::For { body, rev } = d.op else {
+            unreachable!()
+        };
         let bd = self.src.block(body).clone();
         let tape = self.tapes.remove(&i).expect("taped loop");
         let (lo, hi) = (self.m(d.args[0]), self.m(d.args[1]));
@@ -510,7 +552,7 @@ impl Vjp<'_> {
         self.map.insert(bd.params[0], iv);
         for k in 0..n {
             let raw = self.b.load(tape.carried[k], idx);
-            let v = self.from_f64(raw, self.src.ty(bd.params[1 + k]));
+            let v = self.narrow(raw, self.src.ty(bd.params[1 + k]));
             self.map.insert(bd.params[1 + k], v);
         }
         let saved = std::mem::take(&mut self.adj);
@@ -520,7 +562,11 @@ impl Vjp<'_> {
         for (s, &k) in slots.iter().enumerate() {
             self.add_adj(bd.yields[k], cs[s]);
         }
-        let ctx = CacheCtx { idx, bufs: tape.cached, store: false };
+        let ctx = CacheCtx {
+            idx,
+            bufs: tape.cached,
+            store: false,
+        };
         self.fwd_block(body, true, Some(&ctx))?;
         self.rev_block(body)?;
         let mut next = vec![];
@@ -543,8 +589,11 @@ impl Vjp<'_> {
 
     fn rev_if(&mut self, i: Inst) -> Result<(), TransformError> {
         let d = self.src.inst(i).clone();
-        let Op::If { then_blk, else_blk } = d.op else { unreachable!() };
-        let seeds: Vec<Option<Value>> = d.results.iter().map(|r| self.adj.get(r).copied()).collect();
+        let Op::If { then_blk, else_blk } = d.op else {
+            unreachable!()
+        };
+        let seeds: Vec<Option<Value>> =
+            d.results.iter().map(|r| self.adj.get(r).copied()).collect();
         let mut effects = false;
         for b in [then_blk, else_blk] {
             self.src.walk_block(b, &mut |j| {
@@ -570,7 +619,12 @@ impl Vjp<'_> {
         Ok(())
     }
 
-    fn rev_arm(&mut self, blk: Block, seeds: &[Option<Value>], free: &[Value]) -> Result<Vec<Value>, TransformError> {
+    fn rev_arm(
+        &mut self,
+        blk: Block,
+        seeds: &[Option<Value>],
+        free: &[Value],
+    ) -> Result<Vec<Value>, TransformError> {
         let saved = std::mem::take(&mut self.adj);
         self.fwd_block(blk, true, None)?;
         let yields = self.src.block(blk).yields.clone();
@@ -584,4 +638,43 @@ impl Vjp<'_> {
         self.adj = saved;
         Ok(ys)
     }
+}
+
+/// Rejects loads that the reverse sweep would recompute from memory that may have changed.
+fn check_mutable_loads(f: &Function) -> Result<(), TransformError> {
+    let mut written = HashSet::new();
+    f.walk(&mut |i| {
+        if f.inst(i).op == Op::Store {
+            written.insert(f.inst(i).args[0]);
+        }
+    });
+    fn walk(
+        f: &Function,
+        b: Block,
+        safe: bool,
+        top: bool,
+        written: &HashSet<Value>,
+    ) -> Result<(), TransformError> {
+        for &i in &f.block(b).insts {
+            let d = f.inst(i);
+            match d.op {
+                Op::Load if !safe && written.contains(&d.args[0]) => {
+                    return Err(TransformError::Unsupported(format!(
+                        "@{}: a load from {} inside an `if` arm or a nested loop reads a buffer the function also \
+                         writes; the reverse sweep would re-read it after later stores. Move the load to the top \
+                         level of the function or of an outermost loop",
+                        f.name, d.args[0]
+                    )));
+                }
+                Op::For { body, .. } => walk(f, body, top, false, written)?,
+                Op::If { then_blk, else_blk } => {
+                    walk(f, then_blk, false, false, written)?;
+                    walk(f, else_blk, false, false, written)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    walk(f, f.body, true, true, &written)
 }

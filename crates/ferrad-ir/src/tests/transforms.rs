@@ -1,0 +1,253 @@
+//! Printed snapshots of the transforms on small inputs (what a reviewer reads), activity, the
+//! tracer's branch handling, f32 and the verifier on builder-made IR.
+
+use expect_test::expect;
+use ferrad_core::prelude::*;
+
+use crate::activity::analyze;
+use crate::builder::FunctionBuilder;
+use crate::interp::{Arg, Val, eval_f64, run_function};
+use crate::ir::*;
+use crate::opt::{OptOptions, optimize};
+use crate::parse::parse_function;
+use crate::print::print_function;
+use crate::trace::trace_fn;
+use crate::transform::jvp::{JvpOptions, jvp};
+use crate::transform::vjp::{VjpOptions, vjp};
+
+const MIXED: &str = "fn @m(%0: f64, %1: f64) -> (f64) {
+  %2: f64 = sin %0
+  %3: f64 = exp %1
+  %4: f64 = mul %2, %3
+  return %4
+}";
+
+#[test]
+fn activity_marks_what_depends_on_active_inputs() {
+    let f = parse_function(MIXED).unwrap();
+    let a = analyze(&f, &[true, false]);
+    let names: Vec<bool> = (0..f.values.len() as u32)
+        .map(|v| a.is_active(Value(v)))
+        .collect();
+    // %0 sin(%0) and the product are active; %1 and exp(%1) are not.
+    assert_eq!(names, vec![true, false, true, false, true]);
+}
+
+#[test]
+fn jvp_emits_tangents_only_for_active_values() {
+    let f = parse_function(MIXED).unwrap();
+    let g = jvp(
+        &f,
+        &JvpOptions {
+            width: 2,
+            active: Some(vec![true, false]),
+        },
+    )
+    .unwrap();
+    let (g, _) = optimize(&g, &OptOptions::default());
+    expect![[r#"
+        fn @m_jvp(%0: f64, %1: f64, %2: f64, %3: f64) -> (f64, f64, f64) {
+          %4: f64 = sin %0
+          %5: f64 = cos %0
+          %6: f64 = mul %5, %1
+          %7: f64 = mul %5, %2
+          %8: f64 = exp %3
+          %9: f64 = mul %4, %8
+          %10: f64 = mul %8, %6
+          %11: f64 = mul %8, %7
+          return %9, %10, %11
+        }
+    "#]]
+    .assert_eq(&print_function(&g));
+}
+
+#[test]
+fn vjp_snapshot_straight_line() {
+    let f = parse_function(MIXED).unwrap();
+    let g = vjp(&f, &VjpOptions::default()).unwrap();
+    let (g, stats) = optimize(&g, &OptOptions::default());
+    assert!(stats.after < stats.before, "{stats}");
+    expect![[r#"
+        fn @m_vjp(%0: f64, %1: f64, %2: f64) -> (f64, f64, f64) {
+          %3: f64 = sin %0
+          %4: f64 = exp %1
+          %5: f64 = mul %3, %4
+          %6: f64 = mul %2, %4
+          %7: f64 = mul %2, %3
+          %8: f64 = mul %7, %4
+          %9: f64 = cos %0
+          %10: f64 = mul %6, %9
+          return %5, %10, %8
+        }
+    "#]]
+    .assert_eq(&print_function(&g));
+}
+
+#[test]
+fn vjp_snapshot_loop_with_checkpoint() {
+    let g = vjp(
+        &super::progs::parse(super::progs::PROD),
+        &VjpOptions::default(),
+    )
+    .unwrap();
+    let (g, _) = optimize(&g, &OptOptions::default());
+    expect![[r#"
+        fn @prod_vjp(%0: &[f64], %1: &mut [f64], %2: f64, %3: f64) -> (f64, f64) {
+          %4: i64 = len %0
+          %5: i64 = const 0
+          %6: &mut [f64] = alloc %4
+          %7: f64 = for %8 = %5 to %4 carry(%9 = %2) {
+            store %6[%8], %9
+            %10: f64 = load %0[%8]
+            %11: f64 = sin %10
+            %12: f64 = mul %9, %11
+            %13: f64 = add %12, %10
+            yield %13
+          }
+          %14: f64 = for rev %15 = %5 to %4 carry(%16 = %3) {
+            %17: f64 = load %6[%15]
+            %18: f64 = load %0[%15]
+            %19: f64 = sin %18
+            %20: f64 = mul %16, %19
+            %21: f64 = mul %16, %17
+            %22: f64 = cos %18
+            %23: f64 = mul %21, %22
+            %24: f64 = add %16, %23
+            %25: f64 = load %1[%15]
+            %26: f64 = add %25, %24
+            store %1[%15], %26
+            yield %20
+          }
+          return %7, %14
+        }
+    "#]]
+    .assert_eq(&print_function(&g));
+}
+
+#[test]
+fn traced_user_branches_become_selects() {
+    fn relu_ish<T: Real>(x: &[T]) -> T {
+        if x[0] > x[1] { x[0] * x[1] } else { x[1].sin() }
+    }
+    let f = trace_fn("relu_ish", 2, |x| vec![relu_ish(x)]);
+    assert!(print_function(&f).contains("select"));
+    for x in [[1.0, 0.5], [0.2, 0.9]] {
+        assert_eq!(eval_f64(&f, &x).unwrap(), vec![relu_ish(&x)]);
+        let g = vjp(&f, &VjpOptions::default()).unwrap();
+        let out = eval_f64(&g, &[x[0], x[1], 1.0]).unwrap();
+        let (_, want) = ferrad_core::gradient(&ferrad_core::scalar_fn!(relu_ish), &x);
+        assert_eq!(&out[1..], &want[..]);
+    }
+}
+
+#[test]
+#[should_panic(expected = "a Tracer has no primal value")]
+fn tracing_floor_is_a_clear_error() {
+    trace_fn("floor", 1, |x| vec![x[0].floor()]);
+}
+
+#[test]
+fn f32_functions_differentiate() {
+    let src = "fn @h(%0: f32) -> (f32) {
+  %1: f32 = sin %0
+  %2: f32 = mul %1, %0
+  return %2
+}";
+    let f = parse_function(src).unwrap();
+    let x = 0.75f32;
+    let want = x.sin() + x * x.cos();
+    let g = vjp(&f, &VjpOptions::default()).unwrap();
+    let out = run_function(&g, &mut [Arg::F32(x), Arg::F32(1.0)]).unwrap();
+    assert_eq!(out[0], Val::F32(x.sin() * x));
+    let Val::F32(d) = out[1] else {
+        panic!("{out:?}")
+    };
+    assert!((d - want).abs() < 1e-6);
+    let j = jvp(&f, &JvpOptions::default()).unwrap();
+    let out = run_function(&j, &mut [Arg::F32(x), Arg::F32(1.0)]).unwrap();
+    let Val::F32(t) = out[1] else {
+        panic!("{out:?}")
+    };
+    assert!((t - want).abs() < 1e-6);
+}
+
+#[test]
+fn verifier_catches_builder_mistakes() {
+    // A value defined in a loop body used after the loop.
+    let mut b = FunctionBuilder::new("bad");
+    let x = b.param(Type::F64);
+    let (lo, hi) = (b.const_i64(0), b.const_i64(3));
+    let mut leaked = None;
+    let r = b.for_loop(lo, hi, &[x], |b, _, c| {
+        let s = b.unary(ferrad_core::rules::Unary::Sin, c[0]);
+        leaked = Some(s);
+        vec![s]
+    });
+    let y = b.add(r[0], leaked.unwrap());
+    let f = b.finish(&[y]);
+    let e = crate::verify::verify_function(&f, None).unwrap_err();
+    assert!(e.msg.contains("not defined before it in scope"), "{e}");
+    // A float op on an integer.
+    let mut b = FunctionBuilder::new("bad2");
+    let i = b.param(Type::I64);
+    let s = b.emit(
+        Op::Unary(ferrad_core::rules::Unary::Sin),
+        vec![i],
+        &[Type::F64],
+    )[0];
+    let f = b.finish(&[s]);
+    let e = crate::verify::verify_function(&f, None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "in @bad2: `sin`: expects 1 float argument(s) of one type and a result of that type, got (i64) -> (f64)"
+    );
+}
+
+#[test]
+fn vjp_rejects_recomputed_loads_of_written_buffers() {
+    let src = "fn @w(%0: &mut [f64], %1: f64) -> (f64) {
+  %2: i64 = const 0
+  %3: bool = lt %1, %1
+  %4: f64 = if %3 {
+    %5: f64 = load %0[%2]
+    yield %5
+  } else {
+    yield %1
+  }
+  store %0[%2], %1
+  return %4
+}";
+    let f = parse_function(src).unwrap();
+    let e = vjp(&f, &VjpOptions::default()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("inside an `if` arm or a nested loop"),
+        "{e}"
+    );
+    // Reading a buffer that is never written is exact anywhere.
+    let ok = src.replace("  store %0[%2], %1\n", "");
+    vjp(&parse_function(&ok).unwrap(), &VjpOptions::default()).unwrap();
+}
+
+#[test]
+fn traced_custom_rules_stay_opaque_calls() {
+    use super::progs::Polar;
+    fn g<T: Real>(x: &[T]) -> T {
+        let y = ferrad_core::apply_rule(&Polar, &[x[0] * x[1], x[1]]);
+        (y[0] * y[1]).sin()
+    }
+    let f = trace_fn("g", 2, |x| vec![g(x)]);
+    let text = print_function(&f);
+    assert!(text.contains("custom \"polar\"(%2, %1)"), "{text}");
+    let rules = crate::interp::RuleSet::new().with(Polar);
+    let x = [0.8, 0.3];
+    let d = vjp(&f, &VjpOptions::default()).unwrap();
+    let mut args = vec![Arg::F64(x[0]), Arg::F64(x[1]), Arg::F64(1.0)];
+    let out = crate::interp::run_in(None, &d, &mut args, &rules).unwrap();
+    let (y, want) = ferrad_core::gradient(&ferrad_core::scalar_fn!(g), &x);
+    assert_eq!(out[0], Val::F64(y));
+    for k in 0..2 {
+        let Val::F64(got) = out[1 + k] else { panic!() };
+        assert!((got - want[k]).abs() < 1e-14, "{got} vs {}", want[k]);
+    }
+}
