@@ -1,6 +1,7 @@
 //! Edge cases with the documented conventions of the rule table (0, -0, negatives, huge, tiny,
 //! NaN, ±inf), tape accounting (constants take no entry, bytes per entry), and shape-mismatch
 //! panics that name both lengths.
+#![allow(clippy::needless_range_loop)] // index loops mirror the math (H[i][j])
 
 mod common;
 
@@ -30,8 +31,17 @@ fn partials(prim: Prim, p: &[f64]) -> [Vec<f64>; 3] {
 /// Asserts the partials of `prim` at `p` in every first-order mode.
 #[track_caller]
 fn assert_partials(prim: Prim, p: &[f64], want: &[f64]) {
-    for (mode, got) in ["Dual", "gradient_forward", "gradient"].iter().zip(partials(prim, p)) {
-        check_vec(format_args!("{prim:?} at {p:?} in {mode}"), &got, want, 1e-15, 0.0);
+    for (mode, got) in ["Dual", "gradient_forward", "gradient"]
+        .iter()
+        .zip(partials(prim, p))
+    {
+        check_vec(
+            format_args!("{prim:?} at {p:?} in {mode}"),
+            &got,
+            want,
+            1e-15,
+            0.0,
+        );
     }
 }
 
@@ -44,7 +54,11 @@ fn abs_derivative_is_zero_at_both_zeros() {
     }
     assert_partials(Prim::U(Unary::Abs), &[-2.0], &[-1.0]);
     assert_partials(Prim::U(Unary::Abs), &[2.0], &[1.0]);
-    assert!(partials(Prim::U(Unary::Abs), &[f64::NAN]).iter().all(|g| g[0].is_nan()));
+    assert!(
+        partials(Prim::U(Unary::Abs), &[f64::NAN])
+            .iter()
+            .all(|g| g[0].is_nan())
+    );
 }
 
 #[test]
@@ -53,7 +67,16 @@ fn max_and_min_ties_pick_the_first_argument() {
         assert_partials(Prim::B(op), &[2.0, 2.0], &[1.0, 0.0]);
         assert_partials(Prim::B(op), &[-0.0, -0.0], &[1.0, 0.0]);
         // The same variable on both sides gets the full derivative.
-        let (_, d) = ferrad_core::derivative(|x| if op == Binary::Max { x.max(x) } else { x.min(x) }, 1.5);
+        let (_, d) = ferrad_core::derivative(
+            |x| {
+                if op == Binary::Max {
+                    x.max(x)
+                } else {
+                    x.min(x)
+                }
+            },
+            1.5,
+        );
         assert_eq!(d, 1.0);
         // A NaN argument is ignored, as by f64::max / f64::min; the other one gets the derivative.
         let (v, g) = gradient(&PrimFn(Prim::B(op)), &[f64::NAN, 1.0]);
@@ -114,7 +137,13 @@ fn powf_with_a_negative_base_and_constant_exponent() {
     assert_eq!(gradient_forward(&f, &[-3.0]).1, vec![want]);
     let h = hessian(&f, &[-3.0]).2[0][0];
     check("second derivative", h, 2.0 + 2.0 / -27.0, 1e-15, 0.0);
-    check("hvp", hvp(&f, &[-3.0], &[1.0]).2[0], 2.0 + 2.0 / -27.0, 1e-15, 0.0);
+    check(
+        "hvp",
+        hvp(&f, &[-3.0], &[1.0]).2[0],
+        2.0 + 2.0 / -27.0,
+        1e-15,
+        0.0,
+    );
 }
 
 #[test]
@@ -122,7 +151,10 @@ fn powi_zero_has_zero_derivative_everywhere() {
     for x in [0.0, -0.0, 3.0, -2.0, f64::INFINITY, f64::NAN] {
         let (v, g) = gradient(&PrimFn(Prim::U(Unary::Powi(0))), &[x]);
         assert_eq!((v, g), (1.0, vec![0.0]), "powi(x, 0) at {x}");
-        assert_eq!(gradient_forward(&PrimFn(Prim::U(Unary::Powi(0))), &[x]).1, vec![0.0]);
+        assert_eq!(
+            gradient_forward(&PrimFn(Prim::U(Unary::Powi(0))), &[x]).1,
+            vec![0.0]
+        );
     }
 }
 
@@ -132,7 +164,10 @@ fn atan2_and_hypot_at_the_origin_have_zero_partials() {
         for (x, y) in [(0.0, 0.0), (-0.0, 0.0), (0.0, -0.0), (-0.0, -0.0)] {
             assert_partials(Prim::B(op), &[x, y], &[0.0, 0.0]);
             let (_, _, h) = hessian(&PrimFn(Prim::B(op)), &[x, y]);
-            assert!(h.iter().flatten().all(|v| v.is_finite()), "{op:?} hessian at origin: {h:?}");
+            assert!(
+                h.iter().flatten().all(|v| v.is_finite()),
+                "{op:?} hessian at origin: {h:?}"
+            );
         }
     }
 }
@@ -170,12 +205,20 @@ fn derivatives_at_huge_values() {
     let x = 1e300f64;
     assert_partials(Prim::U(Unary::Sqrt), &[x], &[0.5 / x.sqrt()]);
     assert_partials(Prim::U(Unary::Ln), &[x], &[1e-300]);
-    assert_partials(Prim::U(Unary::Log2), &[x], &[1.0 / (x * std::f64::consts::LN_2)]);
+    assert_partials(
+        Prim::U(Unary::Log2),
+        &[x],
+        &[1.0 / (x * std::f64::consts::LN_2)],
+    );
     assert_partials(Prim::U(Unary::Atan), &[x], &[0.0]);
     assert_partials(Prim::U(Unary::Tanh), &[x], &[0.0]);
     assert_partials(Prim::U(Unary::Tanh), &[-x], &[0.0]);
     assert_partials(Prim::U(Unary::Sin), &[x], &[x.cos()]);
-    assert_partials(Prim::U(Unary::Cbrt), &[x], &[1.0 / (3.0 * x.cbrt() * x.cbrt())]);
+    assert_partials(
+        Prim::U(Unary::Cbrt),
+        &[x],
+        &[1.0 / (3.0 * x.cbrt() * x.cbrt())],
+    );
     assert_partials(Prim::B(Binary::Mul), &[x, x], &[x, x]);
     assert_partials(Prim::B(Binary::Div), &[x, x], &[1.0 / x, -1.0 / x]);
     assert_partials(Prim::B(Binary::Rem), &[x, 3.0], &[1.0, -(x / 3.0).trunc()]);
@@ -195,7 +238,11 @@ fn derivatives_at_tiny_values() {
         assert_partials(Prim::U(Unary::Ln1p), &[x], &[1.0]);
     }
     let x = 1e-300f64;
-    assert_partials(Prim::U(Unary::Cbrt), &[x], &[1.0 / (3.0 * x.cbrt() * x.cbrt())]);
+    assert_partials(
+        Prim::U(Unary::Cbrt),
+        &[x],
+        &[1.0 / (3.0 * x.cbrt() * x.cbrt())],
+    );
     assert_partials(Prim::U(Unary::Ln), &[x], &[1e300]);
     assert_partials(Prim::U(Unary::Recip), &[1e-100], &[-1e200]);
 }
@@ -212,10 +259,18 @@ fn negative_arguments() {
     // Outside the domain the value is NaN (and, where the derivative needs the value's square
     // root, the derivative too).
     assert!(Prim::U(Unary::Ln).eval(&[-1.0]).is_nan());
-    for (op, x) in [(Unary::Sqrt, -1.0), (Unary::Asin, 2.0), (Unary::Acos, -2.0), (Unary::Acosh, 0.5)] {
+    for (op, x) in [
+        (Unary::Sqrt, -1.0),
+        (Unary::Asin, 2.0),
+        (Unary::Acos, -2.0),
+        (Unary::Acosh, 0.5),
+    ] {
         let [d, f, r] = partials(Prim::U(op), &[x]);
         assert!(Prim::U(op).eval(&[x]).is_nan(), "{op:?}({x})");
-        assert!(d[0].is_nan() && f[0].is_nan() && r[0].is_nan(), "{op:?}'({x})");
+        assert!(
+            d[0].is_nan() && f[0].is_nan() && r[0].is_nan(),
+            "{op:?}'({x})"
+        );
     }
 }
 
@@ -237,7 +292,13 @@ fn piecewise_constant_functions_have_zero_derivative() {
 #[test]
 fn fract_copysign_and_friends() {
     fn f<T: Real>(x: &[T]) -> Vec<T> {
-        vec![x[0].fract(), x[0].copysign(x[1]), x[0].to_degrees(), x[0].log(x[1]), x[0].abs_sub(x[1])]
+        vec![
+            x[0].fract(),
+            x[0].copysign(x[1]),
+            x[0].to_degrees(),
+            x[0].log(x[1]),
+            x[0].abs_sub(x[1]),
+        ]
     }
     let f = ferrad_core::vector_fn!(f);
     let (y, j) = ferrad_core::jacobian(&f, &[2.75, -3.0]);
@@ -245,11 +306,23 @@ fn fract_copysign_and_friends() {
     assert_eq!(y[1], -2.75);
     assert_eq!(j[0], vec![1.0, 0.0]);
     assert_eq!(j[1], vec![-1.0, 0.0]);
-    check_vec("to_degrees", &j[2], &[180.0 / std::f64::consts::PI, 0.0], 1e-15, 0.0);
+    check_vec(
+        "to_degrees",
+        &j[2],
+        &[180.0 / std::f64::consts::PI, 0.0],
+        1e-15,
+        0.0,
+    );
     let (_, j) = ferrad_core::jacobian(&f, &[2.75, 3.0]);
     assert_eq!(j[1], vec![1.0, 0.0]);
     let (l2, l3) = (2.75f64.ln(), 3.0f64.ln());
-    check_vec("log", &j[3], &[1.0 / (2.75 * l3), -l2 / (3.0 * l3 * l3)], 1e-14, 0.0);
+    check_vec(
+        "log",
+        &j[3],
+        &[1.0 / (2.75 * l3), -l2 / (3.0 * l3 * l3)],
+        1e-14,
+        0.0,
+    );
     assert_eq!(j[4], vec![0.0, 0.0]);
     let (_, j) = ferrad_core::jacobian(&f, &[4.0, 3.0]);
     assert_eq!(j[4], vec![1.0, -1.0]);
@@ -258,7 +331,16 @@ fn fract_copysign_and_friends() {
 /// NaN inputs give the `f64` value (usually NaN) in every mode and never panic.
 #[test]
 fn nan_propagates_without_panicking() {
-    let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, 1e300, -1e300, 1e-310];
+    let specials = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+        1e300,
+        -1e300,
+        1e-310,
+    ];
     for prim in Prim::all() {
         for &s in &specials {
             for pos in 0..prim.arity() {
@@ -267,17 +349,51 @@ fn nan_propagates_without_panicking() {
                 let ctx = format!("{prim:?} at {p:?}");
                 let f = PrimFn(prim);
                 let want = prim.eval(&p);
-                check(format_args!("{ctx}: gradient value"), gradient(&f, &p).0, want, 0.0, 0.0);
-                check(format_args!("{ctx}: gradient_forward value"), gradient_forward(&f, &p).0, want, 0.0, 0.0);
-                check(format_args!("{ctx}: hessian value"), hessian(&f, &p).0, want, 0.0, 0.0);
-                check(format_args!("{ctx}: hvp value"), hvp(&f, &p, &vec![1.0; p.len()]).0, want, 0.0, 0.0);
-                check(format_args!("{ctx}: Var<Var> value"), hessian_var_var(&f, &p).0, want, 0.0, 0.0);
-                if s.is_nan() && want.is_nan() {
-                    // A NaN result carries NaN or finite partials, never a panic; the partial
-                    // with respect to the NaN argument of a unary primitive is NaN.
-                    if prim.arity() == 1 && !matches!(prim, Prim::K(KOp::Add | KOp::Sub | KOp::Mul | KOp::Div)) && prim != Prim::U(Unary::Neg) {
-                        assert!(gradient(&f, &p).1[0].is_nan(), "{ctx}: derivative");
-                    }
+                check(
+                    format_args!("{ctx}: gradient value"),
+                    gradient(&f, &p).0,
+                    want,
+                    0.0,
+                    0.0,
+                );
+                check(
+                    format_args!("{ctx}: gradient_forward value"),
+                    gradient_forward(&f, &p).0,
+                    want,
+                    0.0,
+                    0.0,
+                );
+                check(
+                    format_args!("{ctx}: hessian value"),
+                    hessian(&f, &p).0,
+                    want,
+                    0.0,
+                    0.0,
+                );
+                check(
+                    format_args!("{ctx}: hvp value"),
+                    hvp(&f, &p, &vec![1.0; p.len()]).0,
+                    want,
+                    0.0,
+                    0.0,
+                );
+                check(
+                    format_args!("{ctx}: Var<Var> value"),
+                    hessian_var_var(&f, &p).0,
+                    want,
+                    0.0,
+                    0.0,
+                );
+                // A NaN result carries NaN or finite partials, never a panic; the partial with
+                // respect to the NaN argument of a unary primitive with a non-constant
+                // derivative is NaN.
+                if s.is_nan()
+                    && want.is_nan()
+                    && prim.arity() == 1
+                    && !matches!(prim, Prim::K(KOp::Add | KOp::Sub | KOp::Mul | KOp::Div))
+                    && prim != Prim::U(Unary::Neg)
+                {
+                    assert!(gradient(&f, &p).1[0].is_nan(), "{ctx}: derivative");
                 }
             }
         }
@@ -287,14 +403,38 @@ fn nan_propagates_without_panicking() {
 #[test]
 fn infinities_follow_the_limits() {
     let inf = f64::INFINITY;
-    assert_eq!(gradient(&PrimFn(Prim::U(Unary::Exp)), &[-inf]), (0.0, vec![0.0]));
-    assert_eq!(gradient(&PrimFn(Prim::U(Unary::Tanh)), &[inf]), (1.0, vec![0.0]));
-    assert_eq!(gradient(&PrimFn(Prim::U(Unary::Tanh)), &[-inf]), (-1.0, vec![0.0]));
-    assert_eq!(gradient(&PrimFn(Prim::U(Unary::Atan)), &[inf]), (std::f64::consts::FRAC_PI_2, vec![0.0]));
-    assert_eq!(gradient(&PrimFn(Prim::U(Unary::Recip)), &[inf]), (0.0, vec![-0.0]));
-    assert_eq!(gradient(&PrimFn(Prim::U(Unary::Exp)), &[inf]), (inf, vec![inf]));
-    assert_eq!(gradient(&PrimFn(Prim::U(Unary::Sqrt)), &[inf]), (inf, vec![0.0]));
-    assert_eq!(gradient_forward(&PrimFn(Prim::U(Unary::Tanh)), &[inf]), (1.0, vec![0.0]));
+    assert_eq!(
+        gradient(&PrimFn(Prim::U(Unary::Exp)), &[-inf]),
+        (0.0, vec![0.0])
+    );
+    assert_eq!(
+        gradient(&PrimFn(Prim::U(Unary::Tanh)), &[inf]),
+        (1.0, vec![0.0])
+    );
+    assert_eq!(
+        gradient(&PrimFn(Prim::U(Unary::Tanh)), &[-inf]),
+        (-1.0, vec![0.0])
+    );
+    assert_eq!(
+        gradient(&PrimFn(Prim::U(Unary::Atan)), &[inf]),
+        (std::f64::consts::FRAC_PI_2, vec![0.0])
+    );
+    assert_eq!(
+        gradient(&PrimFn(Prim::U(Unary::Recip)), &[inf]),
+        (0.0, vec![-0.0])
+    );
+    assert_eq!(
+        gradient(&PrimFn(Prim::U(Unary::Exp)), &[inf]),
+        (inf, vec![inf])
+    );
+    assert_eq!(
+        gradient(&PrimFn(Prim::U(Unary::Sqrt)), &[inf]),
+        (inf, vec![0.0])
+    );
+    assert_eq!(
+        gradient_forward(&PrimFn(Prim::U(Unary::Tanh)), &[inf]),
+        (1.0, vec![0.0])
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,7 +449,10 @@ fn constants_take_no_tape_entry() {
     let k = <Var<f64> as Real>::cst(2.0);
     let z = (c * k).sin() + c.powi(3) / k - Var::constant(2.0).mul_add(c, k) + c.max(k);
     assert!(z.is_constant());
-    assert_eq!(z.val(), (6.0f64).sin() + 13.5 - 2.0f64.mul_add(3.0, 2.0) + 3.0);
+    assert_eq!(
+        z.val(),
+        (6.0f64).sin() + 13.5 - 2.0f64.mul_add(3.0, 2.0) + 3.0
+    );
     assert_eq!(tape.stats().entries, 0, "constants only");
 
     let x = tape.var(0.5);
@@ -347,7 +490,7 @@ fn tape_memory_is_reported() {
     assert_eq!(st.entries, tape.len());
     assert_eq!(st.bytes, st.entries * st.bytes_per_entry + st.custom_bytes);
     assert!(st.entries >= 3 + 3 * 3, "{st:?}");
-    assert_eq!(Tape::<f32>::new().stats().bytes_per_entry <= 16, true);
+    assert!(Tape::<f32>::new().stats().bytes_per_entry <= 16);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,19 +508,31 @@ fn sum_sq<T: Real>(x: &[T]) -> T {
 #[test]
 #[should_panic(expected = "v has length 2 but x has length 3")]
 fn jvp_shape_mismatch_names_both_lengths() {
-    let _ = jvp(&ferrad_core::vector_fn!(two_outputs), &[1.0, 2.0, 3.0], &[1.0, 0.0]);
+    let _ = jvp(
+        &ferrad_core::vector_fn!(two_outputs),
+        &[1.0, 2.0, 3.0],
+        &[1.0, 0.0],
+    );
 }
 
 #[test]
 #[should_panic(expected = "v has length 4 but x has length 3")]
 fn jvp_longer_direction_names_both_lengths() {
-    let _ = jvp(&ferrad_core::vector_fn!(two_outputs), &[1.0, 2.0, 3.0], &[1.0, 0.0, 0.0, 0.0]);
+    let _ = jvp(
+        &ferrad_core::vector_fn!(two_outputs),
+        &[1.0, 2.0, 3.0],
+        &[1.0, 0.0, 0.0, 0.0],
+    );
 }
 
 #[test]
 #[should_panic(expected = "w has length 3 but f has 2 outputs")]
 fn vjp_shape_mismatch_names_both_lengths() {
-    let _ = vjp(&ferrad_core::vector_fn!(two_outputs), &[1.0, 2.0, 3.0], &[1.0, 0.0, 0.0]);
+    let _ = vjp(
+        &ferrad_core::vector_fn!(two_outputs),
+        &[1.0, 2.0, 3.0],
+        &[1.0, 0.0, 0.0],
+    );
 }
 
 #[test]
@@ -400,6 +555,12 @@ fn matching_shapes_and_empty_inputs_work() {
     assert_eq!(hessian(&f, &[]), (0.0, vec![], vec![]));
     assert_eq!(hvp(&f, &[], &[]), (0.0, vec![], vec![]));
     let g = ferrad_core::vector_fn!(two_outputs);
-    assert_eq!(jvp(&g, &[1.0, 2.0, 3.0], &[0.0, 0.0, 1.0]).1, vec![0.0, 1.0]);
-    assert_eq!(vjp(&g, &[1.0, 2.0, 3.0], &[0.0, 1.0]).1, vec![0.0, 2.0f64.cos(), 1.0]);
+    assert_eq!(
+        jvp(&g, &[1.0, 2.0, 3.0], &[0.0, 0.0, 1.0]).1,
+        vec![0.0, 1.0]
+    );
+    assert_eq!(
+        vjp(&g, &[1.0, 2.0, 3.0], &[0.0, 1.0]).1,
+        vec![0.0, 2.0f64.cos(), 1.0]
+    );
 }

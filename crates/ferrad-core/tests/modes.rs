@@ -1,6 +1,7 @@
 //! Random compositions of primitives checked across modes (gradient vs gradient_forward vs
 //! finite differences, hvp vs hessian·v, jacobian vs jvp/vjp in both shape regimes), and custom
 //! rules through `apply_rule` against the same function written with primitives, in every mode.
+#![allow(clippy::needless_range_loop)] // index loops mirror the math (H[i][j])
 
 mod common;
 
@@ -19,11 +20,15 @@ fn unit(n: usize, i: usize) -> Vec<f64> {
 }
 
 fn mat_vec(m: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
-    m.iter().map(|r| r.iter().zip(v).map(|(a, b)| a * b).sum()).collect()
+    m.iter()
+        .map(|r| r.iter().zip(v).map(|(a, b)| a * b).sum())
+        .collect()
 }
 
 fn vec_mat(w: &[f64], m: &[Vec<f64>]) -> Vec<f64> {
-    (0..m[0].len()).map(|j| m.iter().zip(w).map(|(r, b)| r[j] * b).sum()).collect()
+    (0..m[0].len())
+        .map(|j| m.iter().zip(w).map(|(r, b)| r[j] * b).sum())
+        .collect()
 }
 
 /// The checks of one vector function in whatever shape regime `(n, m)` it has.
@@ -41,28 +46,64 @@ fn check_jacobian(es: &[Expr], x: &[f64], v: &[f64], w: &[f64]) {
         let (yj, col) = jvp(&f, x, &unit(n, j));
         check_vec(format_args!("{ctx}: jvp value"), &yj, &y0, 0.0, 0.0);
         let want: Vec<f64> = jac.iter().map(|r| r[j]).collect();
-        check_vec(format_args!("{ctx}: column {j} vs jvp"), &col, &want, MODE_RTOL, atol);
+        check_vec(
+            format_args!("{ctx}: column {j} vs jvp"),
+            &col,
+            &want,
+            MODE_RTOL,
+            atol,
+        );
     }
     for (i, row) in jac.iter().enumerate() {
         let (yi, r) = vjp(&f, x, &unit(m, i));
         check_vec(format_args!("{ctx}: vjp value"), &yi, &y0, 0.0, 0.0);
-        check_vec(format_args!("{ctx}: row {i} vs vjp"), &r, row, MODE_RTOL, atol);
+        check_vec(
+            format_args!("{ctx}: row {i} vs vjp"),
+            &r,
+            row,
+            MODE_RTOL,
+            atol,
+        );
     }
     let (_, jv) = jvp(&f, x, &v[..n]);
-    check_vec(format_args!("{ctx}: jvp vs J·v"), &jv, &mat_vec(&jac, &v[..n]), 1e-11, atol);
+    check_vec(
+        format_args!("{ctx}: jvp vs J·v"),
+        &jv,
+        &mat_vec(&jac, &v[..n]),
+        1e-11,
+        atol,
+    );
     let (_, wj) = vjp(&f, x, &w[..m]);
-    check_vec(format_args!("{ctx}: vjp vs wᵀ·J"), &wj, &vec_mat(&w[..m], &jac), 1e-11, atol);
-    let kink = es.iter().map(|e| e.kink_distance(x)).fold(f64::INFINITY, f64::min);
+    check_vec(
+        format_args!("{ctx}: vjp vs wᵀ·J"),
+        &wj,
+        &vec_mat(&w[..m], &jac),
+        1e-11,
+        atol,
+    );
+    let kink = es
+        .iter()
+        .map(|e| e.kink_distance(x))
+        .fold(f64::INFINITY, f64::min);
     if kink > KINK_MARGIN {
         let fd = fd_jacobian(&|p| f.eval(p), x, m);
-        check_mat(format_args!("{ctx}: jacobian vs finite differences"), &jac, &fd, FD_RTOL, 1e-8 * scale(&y0));
+        check_mat(
+            format_args!("{ctx}: jacobian vs finite differences"),
+            &jac,
+            &fd,
+            FD_RTOL,
+            1e-8 * scale(&y0),
+        );
     }
 }
 
 /// Rejects (by returning early through proptest's assume) values that overflowed.
 fn prop_assume_finite(v: &[f64]) {
     // Expressions are built from domain-safe forms, so every value should be finite.
-    assert!(v.iter().all(|y| y.is_finite()), "domain-safe expression gave {v:?}");
+    assert!(
+        v.iter().all(|y| y.is_finite()),
+        "domain-safe expression gave {v:?}"
+    );
 }
 
 proptest! {
@@ -190,14 +231,22 @@ impl CustomRule for LogSumExp {
 }
 
 fn softmax<T: Real>(x: &[T]) -> Vec<T> {
-    let m = T::cst(x.iter().map(|v| v.value()).fold(f64::NEG_INFINITY, f64::max));
+    let m = T::cst(
+        x.iter()
+            .map(|v| v.value())
+            .fold(f64::NEG_INFINITY, f64::max),
+    );
     let e: Vec<T> = x.iter().map(|&v| (v - m).exp()).collect();
     let z: T = e.iter().copied().sum();
     e.into_iter().map(|v| v / z).collect()
 }
 
 fn logsumexp_prims<T: Real>(x: &[T]) -> T {
-    let m = T::cst(x.iter().map(|v| v.value()).fold(f64::NEG_INFINITY, f64::max));
+    let m = T::cst(
+        x.iter()
+            .map(|v| v.value())
+            .fold(f64::NEG_INFINITY, f64::max),
+    );
     m + x.iter().map(|&v| (v - m).exp()).sum::<T>().ln()
 }
 
@@ -244,7 +293,10 @@ impl ScalarFn for UsesRules {
     fn eval<T: Real>(&self, x: &[T]) -> T {
         let n = x.len();
         let (l, t) = if self.with_rules {
-            (apply_rule(&LogSumExp, x)[0], apply_rule(&Trig, &[x[0], x[n - 1]]))
+            (
+                apply_rule(&LogSumExp, x)[0],
+                apply_rule(&Trig, &[x[0], x[n - 1]]),
+            )
         } else {
             (logsumexp_prims(x), trig_prims(&[x[0], x[n - 1]]))
         };
@@ -265,8 +317,16 @@ struct RulesVec {
 
 impl VectorFn for RulesVec {
     fn eval<T: Real>(&self, x: &[T]) -> Vec<T> {
-        let mut y = if self.with_rules { apply_rule(&Trig, &x[..2]) } else { trig_prims(&x[..2]) };
-        y.push(if self.with_rules { apply_rule(&LogSumExp, x)[0] } else { logsumexp_prims(x) });
+        let mut y = if self.with_rules {
+            apply_rule(&Trig, &x[..2])
+        } else {
+            trig_prims(&x[..2])
+        };
+        y.push(if self.with_rules {
+            apply_rule(&LogSumExp, x)[0]
+        } else {
+            logsumexp_prims(x)
+        });
         y
     }
 }
@@ -274,7 +334,10 @@ impl VectorFn for RulesVec {
 /// Every mode through custom rules equals the same mode through primitives.
 fn custom_rules_match_primitives(x: &[f64], v: &[f64]) {
     let ctx = format!("custom rules at {x:?}");
-    let (r, p) = (UsesRules { with_rules: true }, UsesRules { with_rules: false });
+    let (r, p) = (
+        UsesRules { with_rules: true },
+        UsesRules { with_rules: false },
+    );
     let close = |what: &str, a: &[f64], b: &[f64]| {
         check_vec(format_args!("{ctx}: {what}"), a, b, 1e-12, 1e-13 * scale(b));
     };
@@ -283,7 +346,11 @@ fn custom_rules_match_primitives(x: &[f64], v: &[f64]) {
     close("value", &[vr], &[vp]);
     close("Var gradient", &gr, &gp);
     close("DualVec gradient_forward", &gradient_forward(&r, x).1, &gp);
-    close("Dual gradient", &forward::gradient_dual(|z| r.eval(z), x).1, &gp);
+    close(
+        "Dual gradient",
+        &forward::gradient_dual(|z| r.eval(z), x).1,
+        &gp,
+    );
     let (_, gh, hh) = hvp(&r, x, v);
     close("hvp gradient", &gh, &gp);
     close("hvp", &hh, &hvp(&p, x, v).2);
@@ -301,9 +368,18 @@ fn custom_rules_match_primitives(x: &[f64], v: &[f64]) {
         }
     }
     let fd = fd_gradient(&|z| r.eval(z), x);
-    check_vec(format_args!("{ctx}: gradient vs finite differences"), &gr, &fd, FD_RTOL, 1e-9 * vr.abs().max(1.0));
+    check_vec(
+        format_args!("{ctx}: gradient vs finite differences"),
+        &gr,
+        &fd,
+        FD_RTOL,
+        1e-9 * vr.abs().max(1.0),
+    );
 
-    let (fr, fp) = (RulesVec { with_rules: true }, RulesVec { with_rules: false });
+    let (fr, fp) = (
+        RulesVec { with_rules: true },
+        RulesVec { with_rules: false },
+    );
     let (yr, jr) = jacobian(&fr, x);
     let (yp, jp) = jacobian(&fp, x);
     close("jacobian value", &yr, &yp);

@@ -1,6 +1,7 @@
 //! Second derivatives of every primitive through every nesting (`Dual<Dual>`, `Var<Dual>` = hvp,
 //! `DualVec<DualVec>` = `hessian` for n ≤ 12, `Var<DualVec>` = `hessian` for n > 12, `Var<Var>`,
 //! `Dual<Var>`): against finite differences of the gradient and against each other.
+#![allow(clippy::needless_range_loop)] // index loops mirror the math (H[i][j])
 
 mod common;
 
@@ -25,7 +26,9 @@ fn hessian_dual_var(f: &impl ScalarFn, x: &[f64]) -> Vec<Vec<f64>> {
         let y = f.eval(&xs);
         cols.push(tape.gradient(y.eps).wrt_all(&vars));
     }
-    (0..n).map(|i| (0..n).map(|j| cols[j][i]).collect()).collect()
+    (0..n)
+        .map(|i| (0..n).map(|j| cols[j][i]).collect())
+        .collect()
 }
 
 /// All second-order modes of `prim` at the smooth point `p`; `v` is a direction, `fill` values for
@@ -38,29 +41,86 @@ fn second_order_all_modes(prim: Prim, p: &[f64], v: &[f64], fill: &[f64]) {
 
     let (hv0, hg, h) = hessian(&f, p);
     check(format_args!("{ctx}: hessian value"), hv0, value, 0.0, 0.0);
-    check_vec(format_args!("{ctx}: hessian gradient"), &hg, &g, MODE_RTOL, 0.0);
+    check_vec(
+        format_args!("{ctx}: hessian gradient"),
+        &hg,
+        &g,
+        MODE_RTOL,
+        0.0,
+    );
     let atol = 1e-15 * scale_mat(&h);
     for i in 0..h.len() {
         for j in 0..i {
-            check(format_args!("{ctx}: hessian symmetry ({i},{j})"), h[i][j], h[j][i], MODE_RTOL, atol);
+            check(
+                format_args!("{ctx}: hessian symmetry ({i},{j})"),
+                h[i][j],
+                h[j][i],
+                MODE_RTOL,
+                atol,
+            );
         }
     }
 
-    check_mat(format_args!("{ctx}: Dual<Dual> vs hessian"), &hessian_dual_dual(&f, p), &h, MODE_RTOL, atol);
-    check_mat(format_args!("{ctx}: hvp columns vs hessian"), &hessian_by_hvp(&f, p), &h, MODE_RTOL, atol);
-    check_mat(format_args!("{ctx}: Dual<Var> vs hessian"), &hessian_dual_var(&f, p), &h, MODE_RTOL, atol);
+    check_mat(
+        format_args!("{ctx}: Dual<Dual> vs hessian"),
+        &hessian_dual_dual(&f, p),
+        &h,
+        MODE_RTOL,
+        atol,
+    );
+    check_mat(
+        format_args!("{ctx}: hvp columns vs hessian"),
+        &hessian_by_hvp(&f, p),
+        &h,
+        MODE_RTOL,
+        atol,
+    );
+    check_mat(
+        format_args!("{ctx}: Dual<Var> vs hessian"),
+        &hessian_dual_var(&f, p),
+        &h,
+        MODE_RTOL,
+        atol,
+    );
     let (vv, gv, hvv) = hessian_var_var(&f, p);
     check(format_args!("{ctx}: Var<Var> value"), vv, value, 0.0, 0.0);
-    check_vec(format_args!("{ctx}: Var<Var> gradient"), &gv, &g, MODE_RTOL, 0.0);
-    check_mat(format_args!("{ctx}: Var<Var> vs hessian"), &hvv, &h, MODE_RTOL, atol);
+    check_vec(
+        format_args!("{ctx}: Var<Var> gradient"),
+        &gv,
+        &g,
+        MODE_RTOL,
+        0.0,
+    );
+    check_mat(
+        format_args!("{ctx}: Var<Var> vs hessian"),
+        &hvv,
+        &h,
+        MODE_RTOL,
+        atol,
+    );
 
     // hvp along a random direction is H·v.
     let v = &v[..p.len()];
     let (hvp_v, hvp_g, hvp_hv) = hvp(&f, p, v);
     check(format_args!("{ctx}: hvp value"), hvp_v, value, 0.0, 0.0);
-    check_vec(format_args!("{ctx}: hvp gradient"), &hvp_g, &g, MODE_RTOL, 0.0);
-    let hv: Vec<f64> = h.iter().map(|r| r.iter().zip(v).map(|(a, b)| a * b).sum()).collect();
-    check_vec(format_args!("{ctx}: hvp vs H·v"), &hvp_hv, &hv, 1e-11, 1e-14 * scale_mat(&h));
+    check_vec(
+        format_args!("{ctx}: hvp gradient"),
+        &hvp_g,
+        &g,
+        MODE_RTOL,
+        0.0,
+    );
+    let hv: Vec<f64> = h
+        .iter()
+        .map(|r| r.iter().zip(v).map(|(a, b)| a * b).sum())
+        .collect();
+    check_vec(
+        format_args!("{ctx}: hvp vs H·v"),
+        &hvp_hv,
+        &hv,
+        1e-11,
+        1e-14 * scale_mat(&h),
+    );
 
     // Against finite differences of the reverse-mode gradient.
     check_mat(
@@ -75,8 +135,20 @@ fn second_order_all_modes(prim: Prim, p: &[f64], v: &[f64], fill: &[f64]) {
     let pf = PaddedPrim(prim);
     let x = pf.embed(p, fill);
     let (v14, g14, h14) = hessian(&pf, &x);
-    check(format_args!("{ctx}: n = 14 hessian value"), v14, pf.eval(&x), 0.0, 0.0);
-    check_vec(format_args!("{ctx}: n = 14 hessian gradient"), &g14, &gradient(&pf, &x).1, MODE_RTOL, 1e-15);
+    check(
+        format_args!("{ctx}: n = 14 hessian value"),
+        v14,
+        pf.eval(&x),
+        0.0,
+        0.0,
+    );
+    check_vec(
+        format_args!("{ctx}: n = 14 hessian gradient"),
+        &g14,
+        &gradient(&pf, &x).1,
+        MODE_RTOL,
+        1e-15,
+    );
     for i in 0..PAD_N {
         for j in 0..PAD_N {
             let a = PAD_AT[..p.len()].iter().position(|&k| k == i);
@@ -86,13 +158,28 @@ fn second_order_all_modes(prim: Prim, p: &[f64], v: &[f64], fill: &[f64]) {
                 (None, None) if i == j => 1.0 - x[i].sin(),
                 _ => 0.0,
             };
-            check(format_args!("{ctx}: n = 14 hessian ({i},{j})"), h14[i][j], want, MODE_RTOL, atol);
+            check(
+                format_args!("{ctx}: n = 14 hessian ({i},{j})"),
+                h14[i][j],
+                want,
+                MODE_RTOL,
+                atol,
+            );
         }
     }
     let w: Vec<f64> = (0..PAD_N).map(|i| fill[(i + 1) % fill.len()]).collect();
     let (_, _, hw) = hvp(&pf, &x, &w);
-    let h14w: Vec<f64> = h14.iter().map(|r| r.iter().zip(&w).map(|(a, b)| a * b).sum()).collect();
-    check_vec(format_args!("{ctx}: n = 14 hvp vs H·w"), &hw, &h14w, 1e-11, 1e-14 * scale_mat(&h14));
+    let h14w: Vec<f64> = h14
+        .iter()
+        .map(|r| r.iter().zip(&w).map(|(a, b)| a * b).sum())
+        .collect();
+    check_vec(
+        format_args!("{ctx}: n = 14 hvp vs H·w"),
+        &hw,
+        &h14w,
+        1e-11,
+        1e-14 * scale_mat(&h14),
+    );
 }
 
 proptest! {
@@ -118,9 +205,18 @@ proptest! {
 fn third_derivative_through_triple_nesting() {
     // f = sin(x)·exp(x): f''' = 2 e^x (cos x - sin x)
     let x0 = 0.7f64;
-    let x = Dual::new(Dual::new(Dual::new(x0, 1.0), Dual::new(1.0, 0.0)), Dual::new(Dual::new(1.0, 0.0), Dual::new(0.0, 0.0)));
+    let x = Dual::new(
+        Dual::new(Dual::new(x0, 1.0), Dual::new(1.0, 0.0)),
+        Dual::new(Dual::new(1.0, 0.0), Dual::new(0.0, 0.0)),
+    );
     let y = x.sin() * x.exp();
-    check("f'''", y.eps.eps.eps, 2.0 * x0.exp() * (x0.cos() - x0.sin()), 1e-14, 0.0);
+    check(
+        "f'''",
+        y.eps.eps.eps,
+        2.0 * x0.exp() * (x0.cos() - x0.sin()),
+        1e-14,
+        0.0,
+    );
     check("f''", y.eps.eps.re, 2.0 * x0.exp() * x0.cos(), 1e-14, 0.0);
 
     // Var<Dual<Dual<f64>>>: reverse over second-order forward.
@@ -128,18 +224,50 @@ fn third_derivative_through_triple_nesting() {
     let xv = tape.var(Dual::new(Dual::new(x0, 1.0), Dual::new(1.0, 0.0)));
     let yv = xv.sin() * xv.exp();
     let d = tape.gradient(yv).wrt(&xv);
-    check("Var<Dual<Dual>> f'", d.re.re, x0.exp() * (x0.sin() + x0.cos()), 1e-14, 0.0);
-    check("Var<Dual<Dual>> f'''", d.eps.eps, 2.0 * x0.exp() * (x0.cos() - x0.sin()), 1e-14, 0.0);
+    check(
+        "Var<Dual<Dual>> f'",
+        d.re.re,
+        x0.exp() * (x0.sin() + x0.cos()),
+        1e-14,
+        0.0,
+    );
+    check(
+        "Var<Dual<Dual>> f'''",
+        d.eps.eps,
+        2.0 * x0.exp() * (x0.cos() - x0.sin()),
+        1e-14,
+        0.0,
+    );
 
     // DualVec<Dual<f64>, 2> and Dual<DualVec<f64, 2>> agree on the mixed second derivative.
     let (a, b) = (0.4f64, -1.3f64);
     let want = (a * b).cos() - a * b * (a * b).sin(); // ∂²/∂a∂b sin(ab)
-    let xa = DualVec::<Dual<f64>, 2>::new(Dual::new(a, 0.0), [Dual::new(1.0, 0.0), Dual::new(0.0, 0.0)]);
-    let xb = DualVec::<Dual<f64>, 2>::new(Dual::new(b, 1.0), [Dual::new(0.0, 0.0), Dual::new(1.0, 0.0)]);
-    check("DualVec<Dual> ∂a∂b", (xa * xb).sin().eps[0].eps, want, 1e-14, 0.0);
-    let ya = Dual::<DualVec<f64, 2>>::new(DualVec::new(a, [1.0, 0.0]), DualVec::new(0.0, [0.0, 0.0]));
-    let yb = Dual::<DualVec<f64, 2>>::new(DualVec::new(b, [0.0, 1.0]), DualVec::new(1.0, [0.0, 0.0]));
-    check("Dual<DualVec> ∂a∂b", (ya * yb).sin().eps.eps[0], want, 1e-14, 0.0);
+    let xa = DualVec::<Dual<f64>, 2>::new(
+        Dual::new(a, 0.0),
+        [Dual::new(1.0, 0.0), Dual::new(0.0, 0.0)],
+    );
+    let xb = DualVec::<Dual<f64>, 2>::new(
+        Dual::new(b, 1.0),
+        [Dual::new(0.0, 0.0), Dual::new(1.0, 0.0)],
+    );
+    check(
+        "DualVec<Dual> ∂a∂b",
+        (xa * xb).sin().eps[0].eps,
+        want,
+        1e-14,
+        0.0,
+    );
+    let ya =
+        Dual::<DualVec<f64, 2>>::new(DualVec::new(a, [1.0, 0.0]), DualVec::new(0.0, [0.0, 0.0]));
+    let yb =
+        Dual::<DualVec<f64, 2>>::new(DualVec::new(b, [0.0, 1.0]), DualVec::new(1.0, [0.0, 0.0]));
+    check(
+        "Dual<DualVec> ∂a∂b",
+        (ya * yb).sin().eps.eps[0],
+        want,
+        1e-14,
+        0.0,
+    );
 }
 
 /// The Hessian path switch at n = 12 / 13 gives the same matrix for the same function.
@@ -161,8 +289,26 @@ fn hessian_paths_agree_across_the_switch() {
         check(format_args!("n = {n}: value"), v, vg, 0.0, 0.0);
         check_vec(format_args!("n = {n}: gradient"), &g, &gg, MODE_RTOL, 1e-15);
         let atol = 1e-14 * scale_mat(&h);
-        check_mat(format_args!("n = {n}: hessian vs hvp columns"), &h, &hessian_by_hvp(&f, &x), 1e-11, atol);
-        check_mat(format_args!("n = {n}: hessian vs Var<Var>"), &h, &hessian_var_var(&f, &x).2, 1e-11, atol);
-        check_mat(format_args!("n = {n}: hessian vs finite differences"), &h, &hessian_fd(&f, &x), FD_RTOL, 1e-8);
+        check_mat(
+            format_args!("n = {n}: hessian vs hvp columns"),
+            &h,
+            &hessian_by_hvp(&f, &x),
+            1e-11,
+            atol,
+        );
+        check_mat(
+            format_args!("n = {n}: hessian vs Var<Var>"),
+            &h,
+            &hessian_var_var(&f, &x).2,
+            1e-11,
+            atol,
+        );
+        check_mat(
+            format_args!("n = {n}: hessian vs finite differences"),
+            &h,
+            &hessian_fd(&f, &x),
+            FD_RTOL,
+            1e-8,
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Every primitive of the rule table in every first-order mode (`Dual`, `DualVec`, `Var`,
 //! `gradient`, `gradient_forward`, the `forward` drivers): against finite differences, against
 //! each other, and with bit-identical primal values.
+#![allow(clippy::needless_range_loop)] // index loops mirror the math (H[i][j])
 
 mod common;
 
@@ -31,11 +32,19 @@ fn first_order_all_modes(prim: Prim, p: &[f64]) {
     }
 
     // DualVec<f64, 3>: one pass; unused tangents stay zero.
-    let xs: Vec<DualVec<f64, 3>> = p.iter().enumerate().map(|(i, &v)| DualVec::variable(v, i)).collect();
+    let xs: Vec<DualVec<f64, 3>> = p
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| DualVec::variable(v, i))
+        .collect();
     let y = prim.eval(&xs);
     check(format_args!("{ctx}: DualVec value"), y.re, value, 0.0, 0.0);
     let g_dualvec = y.eps[..k].to_vec();
-    assert!(y.eps[k..].iter().all(|&e| e == 0.0), "{ctx}: DualVec unused tangents {:?}", y.eps);
+    assert!(
+        y.eps[k..].iter().all(|&e| e == 0.0),
+        "{ctx}: DualVec unused tangents {:?}",
+        y.eps
+    );
 
     // Var<f64> on a tape.
     let tape = Tape::<f64>::new();
@@ -71,7 +80,13 @@ fn first_order_all_modes(prim: Prim, p: &[f64]) {
         ("gradient_chunked::<2>", &g_gc),
         ("gradient_with", &g_gw),
     ] {
-        check_vec(format_args!("{ctx}: {name} vs Dual"), g, &g_dual, MODE_RTOL, atol);
+        check_vec(
+            format_args!("{ctx}: {name} vs Dual"),
+            g,
+            &g_dual,
+            MODE_RTOL,
+            atol,
+        );
     }
 
     // Against finite differences.
@@ -86,7 +101,10 @@ fn first_order_all_modes(prim: Prim, p: &[f64]) {
 
     // check_gradient agrees (it uses plain second-order differences, so a looser bound).
     let c = ferrad_core::check_gradient(&f, p);
-    assert!(c.max_rel_error <= 1e-5 * scale(&g_dual).max(value.abs()), "{ctx}: {c:?}");
+    assert!(
+        c.max_rel_error <= 1e-5 * scale(&g_dual).max(value.abs()),
+        "{ctx}: {c:?}"
+    );
 }
 
 proptest! {
@@ -136,10 +154,14 @@ fn every_primitive_is_sampled() {
         let hits = (0..50)
             .filter(|i| {
                 let t = (*i as f64 + 0.5) / 50.0;
-                prim.sample(&[t, (t * 3.7 + 0.13).fract(), (t * 7.0).fract()]).is_some()
+                prim.sample(&[t, (t * 3.7 + 0.13).fract(), (t * 7.0).fract()])
+                    .is_some()
             })
             .count();
-        assert!(hits >= 25, "{prim:?}: only {hits} of 50 grid points are smooth");
+        assert!(
+            hits >= 25,
+            "{prim:?}: only {hits} of 50 grid points are smooth"
+        );
     }
 }
 
@@ -155,8 +177,16 @@ fn hand_written_derivatives() {
         (Prim::U(Unary::Exp), 1.0, e),
         (Prim::U(Unary::Exp2), 3.0, 8.0 * std::f64::consts::LN_2),
         (Prim::U(Unary::Ln), 0.5, 2.0),
-        (Prim::U(Unary::Log2), 2.0, 1.0 / (2.0 * std::f64::consts::LN_2)),
-        (Prim::U(Unary::Log10), 10.0, 1.0 / (10.0 * std::f64::consts::LN_10)),
+        (
+            Prim::U(Unary::Log2),
+            2.0,
+            1.0 / (2.0 * std::f64::consts::LN_2),
+        ),
+        (
+            Prim::U(Unary::Log10),
+            10.0,
+            1.0 / (10.0 * std::f64::consts::LN_10),
+        ),
         (Prim::U(Unary::Asin), 0.6, 1.25),
         (Prim::U(Unary::Acos), 0.6, -1.25),
         (Prim::U(Unary::Atan), 2.0, 0.2),
@@ -165,13 +195,43 @@ fn hand_written_derivatives() {
         (Prim::U(Unary::Powi(-2)), 2.0, -0.25),
     ];
     for (prim, x, want) in cases {
-        check(format_args!("{prim:?} at {x}"), d(prim, x), want, 1e-15, 0.0);
+        check(
+            format_args!("{prim:?} at {x}"),
+            d(prim, x),
+            want,
+            1e-15,
+            0.0,
+        );
     }
     let g = |prim: Prim, p: &[f64]| gradient(&PrimFn(prim), p).1;
-    check_vec("atan2 at (3, 4)", &g(Prim::B(Binary::Atan2), &[3.0, 4.0]), &[0.16, -0.12], 1e-15, 0.0);
-    check_vec("hypot at (3, 4)", &g(Prim::B(Binary::Hypot), &[3.0, 4.0]), &[0.6, 0.8], 1e-15, 0.0);
-    check_vec("rem at (7.5, 2)", &g(Prim::B(Binary::Rem), &[7.5, 2.0]), &[1.0, -3.0], 0.0, 0.0);
-    check_vec("rem at (-7.5, 2)", &g(Prim::B(Binary::Rem), &[-7.5, 2.0]), &[1.0, 3.0], 0.0, 0.0);
+    check_vec(
+        "atan2 at (3, 4)",
+        &g(Prim::B(Binary::Atan2), &[3.0, 4.0]),
+        &[0.16, -0.12],
+        1e-15,
+        0.0,
+    );
+    check_vec(
+        "hypot at (3, 4)",
+        &g(Prim::B(Binary::Hypot), &[3.0, 4.0]),
+        &[0.6, 0.8],
+        1e-15,
+        0.0,
+    );
+    check_vec(
+        "rem at (7.5, 2)",
+        &g(Prim::B(Binary::Rem), &[7.5, 2.0]),
+        &[1.0, -3.0],
+        0.0,
+        0.0,
+    );
+    check_vec(
+        "rem at (-7.5, 2)",
+        &g(Prim::B(Binary::Rem), &[-7.5, 2.0]),
+        &[1.0, 3.0],
+        0.0,
+        0.0,
+    );
     check_vec(
         "powf at (2, 3)",
         &g(Prim::B(Binary::Powf), &[2.0, 3.0]),
@@ -179,7 +239,13 @@ fn hand_written_derivatives() {
         1e-15,
         0.0,
     );
-    check_vec("mul_add at (2, 3, 4)", &g(Prim::MulAdd, &[2.0, 3.0, 4.0]), &[3.0, 2.0, 1.0], 0.0, 0.0);
+    check_vec(
+        "mul_add at (2, 3, 4)",
+        &g(Prim::MulAdd, &[2.0, 3.0, 4.0]),
+        &[3.0, 2.0, 1.0],
+        0.0,
+        0.0,
+    );
 }
 
 /// The reversed mixed operators `c + x`, `c - x`, `c * x`, `c / x` (not part of the generic
@@ -201,13 +267,61 @@ fn reversed_operators_with_f64() {
     let want_d2 = [0.0, 0.0, 0.0, 5.0 / (x0 * x0 * x0)];
     for k in 0..4 {
         let ctx = format!("reversed operator #{k}");
-        check(format_args!("{ctx}: Dual value"), ys_d[k].re, want_v[k], 0.0, 0.0);
-        check(format_args!("{ctx}: Dual"), ys_d[k].eps, want_d[k], 1e-15, 0.0);
-        check(format_args!("{ctx}: DualVec value"), ys_dv[k].re, want_v[k], 0.0, 0.0);
-        check_vec(format_args!("{ctx}: DualVec"), &ys_dv[k].eps, &[want_d[k], 2.0 * want_d[k]], 1e-15, 0.0);
-        check(format_args!("{ctx}: Dual<Dual> value"), ys_dd[k].re.re, want_v[k], 0.0, 0.0);
-        check(format_args!("{ctx}: Dual<Dual>"), ys_dd[k].eps.eps, want_d2[k], 1e-15, 0.0);
-        check(format_args!("{ctx}: Var value"), ys_v[k].val(), want_v[k], 0.0, 0.0);
-        check(format_args!("{ctx}: Var"), tape.gradient(ys_v[k]).wrt(&v), want_d[k], 1e-15, 0.0);
+        check(
+            format_args!("{ctx}: Dual value"),
+            ys_d[k].re,
+            want_v[k],
+            0.0,
+            0.0,
+        );
+        check(
+            format_args!("{ctx}: Dual"),
+            ys_d[k].eps,
+            want_d[k],
+            1e-15,
+            0.0,
+        );
+        check(
+            format_args!("{ctx}: DualVec value"),
+            ys_dv[k].re,
+            want_v[k],
+            0.0,
+            0.0,
+        );
+        check_vec(
+            format_args!("{ctx}: DualVec"),
+            &ys_dv[k].eps,
+            &[want_d[k], 2.0 * want_d[k]],
+            1e-15,
+            0.0,
+        );
+        check(
+            format_args!("{ctx}: Dual<Dual> value"),
+            ys_dd[k].re.re,
+            want_v[k],
+            0.0,
+            0.0,
+        );
+        check(
+            format_args!("{ctx}: Dual<Dual>"),
+            ys_dd[k].eps.eps,
+            want_d2[k],
+            1e-15,
+            0.0,
+        );
+        check(
+            format_args!("{ctx}: Var value"),
+            ys_v[k].val(),
+            want_v[k],
+            0.0,
+            0.0,
+        );
+        check(
+            format_args!("{ctx}: Var"),
+            tape.gradient(ys_v[k]).wrt(&v),
+            want_d[k],
+            1e-15,
+            0.0,
+        );
     }
 }

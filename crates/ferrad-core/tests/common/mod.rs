@@ -77,7 +77,11 @@ pub fn fd_gradient(f: &dyn Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
 /// The Jacobian of a vector function by [`fd_partial`], one row per output.
 pub fn fd_jacobian(f: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64], m: usize) -> Vec<Vec<f64>> {
     (0..m)
-        .map(|r| (0..x.len()).map(|j| fd_partial(&|p| f(p)[r], x, j)).collect())
+        .map(|r| {
+            (0..x.len())
+                .map(|j| fd_partial(&|p| f(p)[r], x, j))
+                .collect()
+        })
         .collect()
 }
 
@@ -120,9 +124,7 @@ impl Prim {
         let mut v: Vec<Prim> = Unary::ALL.iter().map(|&u| Prim::U(u)).collect();
         v.extend(Binary::ALL.iter().map(|&b| Prim::B(b)));
         v.push(Prim::MulAdd);
-        v.extend(
-            [KOp::Add, KOp::Sub, KOp::Mul, KOp::Div].map(Prim::K),
-        );
+        v.extend([KOp::Add, KOp::Sub, KOp::Mul, KOp::Div].map(Prim::K));
         v
     }
 
@@ -206,7 +208,11 @@ impl Prim {
             Prim::U(op) => {
                 let (lo, hi) = op.smooth_domain();
                 let lo = if lo.is_finite() { lo + 0.1 } else { -3.0 };
-                let hi = if hi.is_finite() { (hi - 0.1).min(3.0) } else { 3.0 };
+                let hi = if hi.is_finite() {
+                    (hi - 0.1).min(3.0)
+                } else {
+                    3.0
+                };
                 let x = lin(lo, hi, u[0]);
                 let avoid_zero = matches!(op, Unary::Abs | Unary::Cbrt | Unary::Recip)
                     || matches!(op, Unary::Powi(n) if n < 0);
@@ -233,7 +239,11 @@ impl Prim {
                 };
                 ok.then(|| vec![x, y])
             }
-            Prim::MulAdd => Some(vec![lin(-3.0, 3.0, u[0]), lin(-3.0, 3.0, u[1]), lin(-3.0, 3.0, u[2])]),
+            Prim::MulAdd => Some(vec![
+                lin(-3.0, 3.0, u[0]),
+                lin(-3.0, 3.0, u[1]),
+                lin(-3.0, 3.0, u[2]),
+            ]),
         }
     }
 }
@@ -317,7 +327,10 @@ pub fn hessian_var_var(f: &impl ScalarFn, x: &[f64]) -> (f64, Vec<f64>, Vec<Vec<
     let xo: Vec<Var<Var<f64>>> = xi.iter().map(|&v| outer.var(v)).collect();
     let y = f.eval(&xo);
     let g = outer.adjoints_wrt(&[(y, Var::constant(1.0))], &xo);
-    let h = g.iter().map(|gi| inner.adjoints_wrt(&[(*gi, 1.0)], &xi)).collect();
+    let h = g
+        .iter()
+        .map(|gi| inner.adjoints_wrt(&[(*gi, 1.0)], &xi))
+        .collect();
     (y.val().val(), g.iter().map(|v| v.val()).collect(), h)
 }
 
@@ -331,14 +344,20 @@ pub fn hessian_by_hvp(f: &impl ScalarFn, x: &[f64]) -> Vec<Vec<f64>> {
             ferrad_core::hvp(f, x, &e).2
         })
         .collect();
-    (0..n).map(|i| (0..n).map(|j| cols[j][i]).collect()).collect()
+    (0..n)
+        .map(|i| (0..n).map(|j| cols[j][i]).collect())
+        .collect()
 }
 
 /// The Hessian by finite differences of the reverse-mode gradient.
 pub fn hessian_fd(f: &impl ScalarFn, x: &[f64]) -> Vec<Vec<f64>> {
     let n = x.len();
     (0..n)
-        .map(|i| (0..n).map(|j| fd_partial(&|p| ferrad_core::gradient(f, p).1[i], x, j)).collect())
+        .map(|i| {
+            (0..n)
+                .map(|j| fd_partial(&|p| ferrad_core::gradient(f, p).1[i], x, j))
+                .collect()
+        })
         .collect()
 }
 
