@@ -18,6 +18,9 @@ pub enum ModeKind {
     Approximate,
 }
 
+/// Maximum relative error of a result (value, vector) of a mode kind against the reference.
+pub type Check = Box<dyn Fn(ModeKind, f64, &[f64]) -> f64>;
+
 /// One timed way of computing a case's result.
 pub struct Mode {
     /// Short name shown in the table (`reverse-tape`, `forward-dualvec`, …).
@@ -41,7 +44,7 @@ pub struct Case {
     /// The modes, primal and hand-written first.
     pub modes: Vec<Mode>,
     /// Maximum relative error of a result (value, vector) of the given kind against the reference.
-    pub check: Box<dyn Fn(ModeKind, f64, &[f64]) -> f64>,
+    pub check: Check,
 }
 
 fn mode(name: &'static str, kind: ModeKind, run: impl Fn() -> (f64, Vec<f64>) + 'static) -> Mode {
@@ -122,7 +125,7 @@ fn case_f() -> Case {
             (v, g)
         }),
         mode("forward-dual", ModeKind::Exact, move || {
-            let (v, g) = forward::gradient_dual(|x| f_loss(x), &F_P);
+            let (v, g) = forward::gradient_dual(f_loss, &F_P);
             (v, g)
         }),
         mode("forward-dualvec", ModeKind::Exact, move || {
@@ -211,7 +214,7 @@ fn case_r(n: usize) -> Case {
     {
         let x = x.clone();
         let mut m = mode("forward-dual", ModeKind::Exact, move || {
-            let (v, g) = forward::gradient_dual(|d| r_loss(d), &x);
+            let (v, g) = forward::gradient_dual(r_loss, &x);
             (v, g)
         });
         m.skip = skip.clone();
@@ -252,7 +255,7 @@ fn case_r(n: usize) -> Case {
     {
         let x = x.clone();
         let mut m = mode("reverse-closure", ModeKind::Exact, move || {
-            let (v, g) = reverse::gradient_with(|v| r_loss(v), &x);
+            let (v, g) = reverse::gradient_with(r_loss, &x);
             (v, g)
         });
         m.note = "same tape, closure API".into();
@@ -284,7 +287,7 @@ fn case_r(n: usize) -> Case {
             let (y, g, _) = match name {
                 "reverse-f16-tape" => ferrad::mixed::gradient_f16(&ProblemR32, &x32),
                 "reverse-bf16-tape" => ferrad::mixed::gradient_bf16(&ProblemR32, &x32),
-                _ => ferrad::mixed::gradient_with::<f32>(|v| r_loss32(v), &x32),
+                _ => ferrad::mixed::gradient_with::<f32>(r_loss32, &x32),
             };
             (y as f64, g.into_iter().map(f64::from).collect())
         };
@@ -292,7 +295,7 @@ fn case_r(n: usize) -> Case {
         let (_, _, stats) = match name {
             "reverse-f16-tape" => ferrad::mixed::gradient_f16(&ProblemR32, &x32),
             "reverse-bf16-tape" => ferrad::mixed::gradient_bf16(&ProblemR32, &x32),
-            _ => ferrad::mixed::gradient_with::<f32>(|v| r_loss32(v), &x32),
+            _ => ferrad::mixed::gradient_with::<f32>(r_loss32, &x32),
         };
         let mut m = mode(name, ModeKind::Approximate, run);
         m.tol = Some(tol);
