@@ -15,7 +15,7 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Sub, SubAssign};
 use num_traits::{Float, FloatConst};
 
 use crate::custom::CustomRule;
-#[cfg(not(feature = "std-math"))]
+#[cfg(feature = "simd-math")]
 use crate::math;
 
 /// The precision-free part of [`Real`]: what the rule table ([`crate::rules`]) needs.
@@ -41,9 +41,9 @@ pub trait Scalar:
     fn primal(&self) -> f64;
 
     // The elementary functions the rule table evaluates. Wrappers keep these defaults (their
-    // `Float` methods go back through the rule table); `f64` and `f32` route them to
-    // `crate::math`, so every mode computes with the vectorizable implementations unless the
-    // `std-math` feature asks for std's.
+    // `Float` methods go back through the rule table). With the `simd-math` feature, `f64` and
+    // `f32` route them to `crate::math`'s vectorizable implementations; by default they are
+    // std's, so every mode's primal value is bit-identical to plain `f64` code.
     #[doc(hidden)]
     #[inline(always)]
     fn math_exp(self) -> Self {
@@ -135,23 +135,23 @@ pub trait Scalar:
 macro_rules! math_hooks {
     ($($h:ident => $f:path),* ; $sin_cos:path, $atan2:path, $powf:path) => {
         $(
-            #[cfg(not(feature = "std-math"))]
+            #[cfg(feature = "simd-math")]
             #[inline(always)]
             fn $h(self) -> Self {
                 $f(self)
             }
         )*
-        #[cfg(not(feature = "std-math"))]
+        #[cfg(feature = "simd-math")]
         #[inline(always)]
         fn math_sin_cos(self) -> (Self, Self) {
             $sin_cos(self)
         }
-        #[cfg(not(feature = "std-math"))]
+        #[cfg(feature = "simd-math")]
         #[inline(always)]
         fn math_atan2(self, other: Self) -> Self {
             $atan2(self, other)
         }
-        #[cfg(not(feature = "std-math"))]
+        #[cfg(feature = "simd-math")]
         #[inline(always)]
         fn math_powf(self, other: Self) -> Self {
             $powf(self, other)
