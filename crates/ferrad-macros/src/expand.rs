@@ -12,8 +12,14 @@
 //! fn d_f(x: &[f64], dx: &mut [f64], dret: f64) -> f64 { __ferrad_generic_d_f::<f64>(x, dx, dret) }
 //! ```
 //!
-//! Invariant: the concrete function only forwards to its twin, and the twin is generic over
-//! `__T: Real`, so a derivative can itself be differentiated (forward over reverse = H·v).
+//! When the body lies in the subset of [`crate::lower`], the concrete function instead holds
+//! the derivative compiled by ferrad-ir at expansion time (one fused loop, no tape); the
+//! generic twin is generated all the same. `const __FERRAD_BACKEND_<NAME>: &str` says which
+//! backend the concrete function uses: `"ir"` or `"overload"`.
+//!
+//! Invariant: the concrete function forwards to its twin or runs the compiled derivative of
+//! the same body, and the twin is generic over `__T: Real`, so a derivative can itself be
+//! differentiated (forward over reverse = H·v) through the twin.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -207,6 +213,11 @@ fn generate(attr: &Attr, func: &ItemFn) -> syn::Result<TokenStream> {
     } else {
         quote!()
     };
+    // The compiled backend when the body is in its subset, else the generic twin.
+    let compiled = crate::lower::compiled_body(attr, &a, func, &shadows, &dret, &allows);
+    let backend = if compiled.is_some() { "ir" } else { "overload" };
+    let c_body = compiled.unwrap_or_else(|| quote!(#dtwin #fish (#(#call_args),*)));
+    let marker = format_ident!("__FERRAD_BACKEND_{}", name);
     out.extend(quote! {
         #[doc(hidden)]
         #[inline]
@@ -219,8 +230,12 @@ fn generate(attr: &Attr, func: &ItemFn) -> syn::Result<TokenStream> {
         #allows
         #vis fn #name #c_impl (#(#c_params),*) #c_ret_ts #c_where {
             #touch
-            #dtwin #fish (#(#call_args),*)
+            #c_body
         }
+        /// Which backend generated the derivative: `"ir"` (compiled) or `"overload"`.
+        #[doc(hidden)]
+        #[allow(dead_code, non_upper_case_globals)]
+        #vis const #marker: &str = #backend;
     });
     Ok(quote!(#func #out))
 }
@@ -282,7 +297,7 @@ fn local(prefix: &str, name: &Ident) -> Ident {
     format_ident!("__{}_{}", prefix, name)
 }
 
-fn len_check(fname: &str, shadow: &Ident, x: &Ident, factor: usize) -> TokenStream {
+pub(crate) fn len_check(fname: &str, shadow: &Ident, x: &Ident, factor: usize) -> TokenStream {
     let msg = if factor == 1 {
         format!("{fname}: the shadow `{shadow}` has length {{}} but `{x}` has length {{}}")
     } else {
@@ -682,6 +697,41 @@ mod tests {
         ));
         assert!(out.contains("< __T as :: ferrad :: Real < f64 > > :: cst (0.0f64)"));
         assert!(out.contains("dx [__i] += __g [__i_x + __i]"));
+    }
+
+    #[test]
+    fn r_reverse_goes_through_the_compiler() {
+        let out = expansion(
+            Mode::Reverse,
+            "d_loss_r, Duplicated, Active",
+            "fn loss_r(x: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { s += x[i].tanh().powi(3) + x[i] * x[i]; } s }",
+        );
+        println!("{out}");
+        let concrete = out
+            .split("\n\n")
+            .find(|i| i.contains("fn d_loss_r ("))
+            .expect("the concrete derivative");
+        assert!(
+            concrete.contains("fn __ferrad_ir (p0 : & [f64] , p1 : & mut [f64] , p2 : f64) -> f64")
+        );
+        assert!(concrete.contains("__ferrad_ir (x , dx , dret)"));
+        assert!(!concrete.contains("Tape"), "{concrete}");
+        assert!(!concrete.contains("vec !"), "{concrete}");
+        assert!(out.contains("const __FERRAD_BACKEND_d_loss_r : & str = \"ir\""));
+    }
+
+    #[test]
+    fn while_loops_keep_operator_overloading() {
+        let out = expansion(
+            Mode::Reverse,
+            "d_w, Duplicated, Active",
+            "fn w(x: &[f64]) -> f64 { let mut s = 0.0; let mut i = 0; while i < x.len() { s += x[i]; i += 1; } s }",
+        );
+        assert!(out.contains("const __FERRAD_BACKEND_d_w : & str = \"overload\""));
+        assert!(
+            out.contains("__ferrad_generic_d_w :: < f64 > (x , dx , dret)"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -44,11 +44,24 @@
 //! - Free functions only (no `self`, no associated functions), no `async`, no generic type
 //!   parameters (lifetimes and const generics are fine), no items using floats nested in the
 //!   body. Each is a `compile_error!` that says so.
-//! - Reverse mode records a tape (`ferrad::Tape`) per call; the compiled, tape-free reverse
-//!   code of DESIGN §3.4 (through ferrad-ir) is the planned second backend.
+//! - Outside the compiled subset (below), reverse mode records a tape (`ferrad::Tape`) per call.
+//!
+//! # The compiled backend
+//!
+//! When the body lies in a simple subset — `f64` and `&[f64]` parameters, `let`/`let mut`
+//! scalars, `for i in a..b` (or `a..=b`) loops and `if`/`else` whose state is the `let mut`
+//! scalars assigned inside, indexing, `len()`, `+ - * /`, comparisons, unary minus, literals,
+//! `as f64`, the float methods of the rule table, a final expression or `return` — and the
+//! activities are reverse `Active`/`Const` scalars, `Duplicated` slices and an
+//! `Active`/`ActiveOnly` return, or forward `Dual`/`Const` scalars, `Dual`/`Dualv` slices and a
+//! `Dual`/`DualOnly` return, the macro lowers the body to ferrad-ir, differentiates and
+//! optimizes it at expansion time, and the generated function runs that fused, tape-free code. Anything else (or a compiler error) silently keeps
+//! the operator-overloading backend. The signature is the same either way; the hidden
+//! `const __FERRAD_BACKEND_<NAME>: &str` (`"ir"` or `"overload"`) says which one was used.
 
 mod attr;
 mod expand;
+mod lower;
 mod rewrite;
 mod sig;
 

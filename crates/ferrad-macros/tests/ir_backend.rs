@@ -1,0 +1,420 @@
+//! The compiled backend: bodies in the simple subset go through ferrad-ir at expansion time
+//! (marker `__FERRAD_BACKEND_<NAME> == "ir"`); everything else keeps operator overloading
+//! (`"overload"`). Both must agree to 1e-12 and match the reference values of DESIGN §6.
+
+// Index loops are the subset the compiled backend takes, written as users write them.
+#![allow(clippy::needless_range_loop, clippy::type_complexity)]
+
+use ferrad_macros::{autodiff_forward, autodiff_reverse};
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
+
+fn assert_all_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(close(*g, *w, tol), "{what}[{i}]: got {g}, want {w}");
+    }
+}
+
+// ---- R: compiled (indexed loop) and overloaded (iterator chain) ----
+
+#[autodiff_reverse(d_r_ir, Duplicated, Active)]
+fn r_ir(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i].tanh().powi(3) + x[i] * x[i];
+    }
+    s
+}
+
+/// The same through an iterator chain: compiled too.
+#[autodiff_reverse(d_r_it, Duplicated, Active)]
+fn r_it(x: &[f64]) -> f64 {
+    x.iter().map(|v| v.tanh().powi(3) + v * v).sum()
+}
+
+/// A `fold` is outside the subset: operator overloading.
+#[autodiff_reverse(d_r_ov, Duplicated, Active)]
+fn r_ov(x: &[f64]) -> f64 {
+    x.iter().fold(0.0, |s, &v| s + v.tanh().powi(3) + v * v)
+}
+
+/// `zip` is outside the subset (see `lower::iter_sum`): operator overloading.
+#[autodiff_reverse(d_dot_ov, Duplicated, Duplicated, Active)]
+fn dot_ov(x: &[f64], y: &[f64]) -> f64 {
+    x.iter()
+        .zip(y.iter())
+        .map(|(a, b)| {
+            let p = a * b;
+            p.sin() + a
+        })
+        .sum::<f64>()
+}
+
+#[test]
+fn r_reverse_is_compiled_and_agrees() {
+    assert_eq!(__FERRAD_BACKEND_d_r_ir, "ir");
+    assert_eq!(__FERRAD_BACKEND_d_r_it, "ir");
+    assert_eq!(__FERRAD_BACKEND_d_r_ov, "overload");
+    let n = 50;
+    let x: Vec<f64> = (1..=n).map(|i| (i as f64).sin()).collect();
+    let mut g = vec![0.0; n];
+    let y = d_r_ir(&x, &mut g, 1.0);
+    let mut g2 = vec![0.0; n];
+    let y2 = d_r_ov(&x, &mut g2, 1.0);
+    assert!(close(y, y2, 1e-12));
+    assert_all_close("R ir vs overload", &g, &g2, 1e-12);
+    assert!(close(y, 2.512319765985212e+01, 1e-14));
+    assert_all_close(
+        "grad R",
+        &g[..3],
+        &[2.430488478694623, 2.567448803828114, 0.3400414730735312],
+        1e-14,
+    );
+    let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    assert!(close(norm, 10.88526264882785, 1e-13));
+    // gradients are added into the shadow, the seed scales them
+    let y3 = d_r_ir(&x, &mut g, 2.0);
+    assert_eq!(y3, y);
+    assert_all_close(
+        "accumulated",
+        &g,
+        &g2.iter().map(|v| 3.0 * v).collect::<Vec<_>>(),
+        1e-14,
+    );
+    assert_eq!(r_ir(&x), y);
+    let mut g4 = vec![0.0; n];
+    assert_eq!(d_r_it(&x, &mut g4, 1.0), y);
+    assert_all_close("R through iter().map().sum()", &g4, &g2, 1e-12);
+}
+
+#[test]
+fn zip_sum_falls_back() {
+    assert_eq!(__FERRAD_BACKEND_d_dot_ov, "overload");
+    let x = [0.5, -1.0, 2.0, 0.25];
+    let y = [1.5, 0.3, -0.7];
+    let (mut gx, mut gy) = ([0.0; 4], [0.0; 3]);
+    let v = d_dot_ov(&x, &mut gx, &y, &mut gy, 1.0);
+    assert!(close(v, dot_ov(&x, &y), 1e-15));
+    for i in 0..3 {
+        let c = (x[i] * y[i]).cos();
+        assert!(close(gx[i], c * y[i] + 1.0, 1e-14), "{gx:?}");
+        assert!(close(gy[i], c * x[i], 1e-14), "{gy:?}");
+    }
+    assert_eq!(gx[3], 0.0);
+}
+
+// ---- F: compiled (for loops) and overloaded (a while loop) ----
+
+#[autodiff_reverse(d_f_ir, Duplicated, Active)]
+#[autodiff_forward(j_f_ir, 10, Dual, Dual)]
+#[autodiff_forward(jv_f_ir, 10, Dualv, Dual)]
+fn f_ir(p: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for k in 1..=100_000 {
+        let t = k as f64;
+        for i in 0..5 {
+            s += (t * p[i]).sin() * (-p[5 + i] * t).exp();
+        }
+    }
+    s
+}
+
+#[autodiff_reverse(d_f_ov, Duplicated, Active)]
+#[autodiff_forward(j_f_ov, 10, Dual, Dual)]
+fn f_ov(p: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut k = 1;
+    while k <= 100_000 {
+        let t = k as f64;
+        for i in 0..5 {
+            s += (t * p[i]).sin() * (-p[5 + i] * t).exp();
+        }
+        k += 1;
+    }
+    s
+}
+
+const P: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.01, 0.02, 0.03, 0.04, 0.05];
+const F_LOSS: f64 = 2.248195627699457e+01;
+const F_GRAD: [f64; 3] = [
+    -9.713268349016758e+01,
+    -2.434582580517401e+01,
+    -1.086696238947319e+01,
+];
+const F_GRAD9: f64 = -7.840243609283328e-01;
+
+#[test]
+fn f_reverse_is_compiled_and_agrees() {
+    assert_eq!(__FERRAD_BACKEND_d_f_ir, "ir");
+    assert_eq!(__FERRAD_BACKEND_d_f_ov, "overload");
+    let mut g = [0.0; 10];
+    let y = d_f_ir(&P, &mut g, 1.0);
+    let mut g2 = [0.0; 10];
+    let y2 = d_f_ov(&P, &mut g2, 1.0);
+    assert!(close(y, y2, 1e-12));
+    assert_all_close("F ir vs overload", &g, &g2, 1e-12);
+    assert!(close(y, F_LOSS, 1e-12));
+    assert_all_close("grad F", &g[..3], &F_GRAD, 1e-11);
+    assert!(close(g[9], F_GRAD9, 1e-11));
+}
+
+#[test]
+fn f_forward_width_10_is_compiled_and_agrees() {
+    assert_eq!(__FERRAD_BACKEND_j_f_ir, "ir");
+    assert_eq!(__FERRAD_BACKEND_j_f_ov, "overload");
+    let e: Vec<[f64; 10]> = (0..10)
+        .map(|i| {
+            let mut v = [0.0; 10];
+            v[i] = 1.0;
+            v
+        })
+        .collect();
+    let r = j_f_ir(
+        &P, &e[0], &e[1], &e[2], &e[3], &e[4], &e[5], &e[6], &e[7], &e[8], &e[9],
+    );
+    let r2 = j_f_ov(
+        &P, &e[0], &e[1], &e[2], &e[3], &e[4], &e[5], &e[6], &e[7], &e[8], &e[9],
+    );
+    assert_all_close("F jvp ir vs overload", &r, &r2, 1e-12);
+    // Dualv: one shadow of 10 × 10 tangents, direction-major
+    assert_eq!(__FERRAD_BACKEND_jv_f_ir, "ir");
+    let flat: Vec<f64> = e.concat();
+    let r3 = jv_f_ir(&P, &flat);
+    assert_eq!(r3, r);
+    assert!(close(r[0], F_LOSS, 1e-12));
+    assert_all_close("grad F (forward)", &r[1..4], &F_GRAD, 1e-11);
+    assert!(close(r[10], F_GRAD9, 1e-11));
+}
+
+// ---- scalars: Active / Const mixes, ActiveOnly, forward Dual / Const / DualOnly ----
+
+#[autodiff_reverse(d_g_ir, Active, Const, Duplicated, Active)]
+#[autodiff_reverse(do_g_ir, Active, Active, Duplicated, ActiveOnly)]
+#[autodiff_forward(j_g_ir, Dual, Const, Dual, Dual)]
+#[autodiff_forward(jo_g_ir, 2, Dual, Dual, Dual, DualOnly)]
+#[allow(clippy::needless_return)] // a final `return` is part of the subset
+fn g_ir(x: f64, y: f64, z: &[f64]) -> f64 {
+    let a = x * y - z[0] / (1.0 + x * x);
+    let mut acc = a.exp().ln_1p();
+    for i in 1..z.len() {
+        let w = (i as f64) * 0.5;
+        acc = acc + z[i].sin().powf(2.0) * w - (z[i - 1] * x).cosh().sqrt();
+        acc -= y.powi(-2) * z[i];
+    }
+    return -acc * a.tanh();
+}
+
+#[autodiff_reverse(d_g_ov, Active, Const, Duplicated, Active)]
+#[autodiff_reverse(do_g_ov, Active, Active, Duplicated, ActiveOnly)]
+#[autodiff_forward(j_g_ov, Dual, Const, Dual, Dual)]
+#[autodiff_forward(jo_g_ov, 2, Dual, Dual, Dual, DualOnly)]
+fn g_ov(x: f64, y: f64, z: &[f64]) -> f64 {
+    let a = x * y - z[0] / (1.0 + x * x);
+    let mut acc = a.exp().ln_1p();
+    let mut i = 1;
+    while i < z.len() {
+        let w = (i as f64) * 0.5;
+        acc = acc + z[i].sin().powf(2.0) * w - (z[i - 1] * x).cosh().sqrt();
+        acc -= y.powi(-2) * z[i];
+        i += 1;
+    }
+    -acc * a.tanh()
+}
+
+#[test]
+fn scalar_mixes_are_compiled_and_agree() {
+    for m in [
+        __FERRAD_BACKEND_d_g_ir,
+        __FERRAD_BACKEND_do_g_ir,
+        __FERRAD_BACKEND_j_g_ir,
+        __FERRAD_BACKEND_jo_g_ir,
+    ] {
+        assert_eq!(m, "ir");
+    }
+    assert_eq!(__FERRAD_BACKEND_d_g_ov, "overload");
+    let (x, y) = (0.7, -1.3);
+    let z = [0.3, -0.2, 1.1, 0.5];
+    let (mut dz, mut dz2) = ([0.0; 4], [0.0; 4]);
+    let (v, gx) = d_g_ir(x, y, &z, &mut dz, 1.5);
+    let (v2, gx2) = d_g_ov(x, y, &z, &mut dz2, 1.5);
+    assert!(
+        close(v, v2, 1e-12) && close(gx, gx2, 1e-12),
+        "{v} {v2} {gx} {gx2}"
+    );
+    assert_all_close("dz", &dz, &dz2, 1e-12);
+    assert!(close(v, g_ov(x, y, &z), 1e-14));
+
+    let (mut dz, mut dz2) = ([0.0; 4], [0.0; 4]);
+    let (gx, gy) = do_g_ir(x, y, &z, &mut dz, 1.0);
+    let (gx2, gy2) = do_g_ov(x, y, &z, &mut dz2, 1.0);
+    assert!(close(gx, gx2, 1e-12) && close(gy, gy2, 1e-12));
+    assert_all_close("dz (ActiveOnly)", &dz, &dz2, 1e-12);
+
+    let bz = [1.0, 0.5, -0.25, 2.0];
+    let r = j_g_ir(x, 0.3, y, &z, &bz);
+    let r2 = j_g_ov(x, 0.3, y, &z, &bz);
+    assert!(
+        close(r.0, r2.0, 1e-12) && close(r.1, r2.1, 1e-12),
+        "{r:?} {r2:?}"
+    );
+
+    let bz2 = [0.0, 1.0, 0.0, -1.0];
+    let t = jo_g_ir(x, 1.0, 0.0, y, 0.0, 1.0, &z, &bz, &bz2);
+    let t2 = jo_g_ov(x, 1.0, 0.0, y, 0.0, 1.0, &z, &bz, &bz2);
+    assert_all_close("DualOnly width 2", &t, &t2, 1e-12);
+}
+
+// ---- fallback: outside the subset keeps operator overloading ----
+
+fn helper(v: f64) -> f64 {
+    v * v
+}
+
+fn generic_helper<T: ferrad::Real>(v: T) -> T {
+    v * v
+}
+
+#[autodiff_reverse(d_w, Duplicated, Active)]
+fn with_while(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut i = 0;
+    while i < x.len() {
+        s += x[i].sin();
+        i += 1;
+    }
+    s
+}
+
+#[autodiff_forward(j_c, Dual, Dual)]
+fn with_call(x: f64) -> f64 {
+    generic_helper(x) + x.exp()
+}
+
+#[test]
+fn fallback_keeps_working() {
+    assert_eq!(__FERRAD_BACKEND_d_w, "overload");
+    assert_eq!(__FERRAD_BACKEND_j_c, "overload");
+    let x = [0.5, 1.0, -2.0];
+    let mut g = [0.0; 3];
+    let y = d_w(&x, &mut g, 1.0);
+    assert!(close(y, x.iter().map(|v| v.sin()).sum(), 1e-15));
+    assert_all_close("cos", &g, &x.map(f64::cos), 1e-15);
+    let (v, d) = j_c(0.4, 1.0);
+    assert!(close(v, helper(0.4) + 0.4f64.exp(), 1e-15));
+    assert!(close(d, 0.8 + 0.4f64.exp(), 1e-15));
+}
+
+#[test]
+#[should_panic(expected = "r_ir: the shadow `dx` has length 2 but `x` has length 3")]
+fn compiled_reverse_checks_the_shadow_length() {
+    let mut g = [0.0; 2];
+    d_r_ir(&[1.0, 2.0, 3.0], &mut g, 1.0);
+}
+
+// ---- branches: `if` expressions and `if` statements on the loop state ----
+
+#[autodiff_reverse(d_h_ir, Duplicated, Active, Active)]
+#[autodiff_forward(j_h_ir, Dual, Dual, Dual)]
+fn h_ir(x: &[f64], c: f64) -> f64 {
+    let mut s = 0.0;
+    let mut big = 0.0;
+    for i in 0..x.len() {
+        let v = if x[i] > c { x[i] * c } else { (x[i] - c).exp() };
+        if i < 3 {
+            s += v;
+        } else if v < 1.0 {
+            s -= v * v;
+            big += 1.0;
+        }
+        s += v.sin();
+    }
+    if big > 1.0 { s * big } else { s - c }
+}
+
+#[autodiff_reverse(d_h_ov, Duplicated, Active, Active)]
+#[autodiff_forward(j_h_ov, Dual, Dual, Dual)]
+fn h_ov(x: &[f64], c: f64) -> f64 {
+    let mut s = 0.0;
+    let mut big = 0.0;
+    let mut i = 0;
+    while i < x.len() {
+        let v = if x[i] > c { x[i] * c } else { (x[i] - c).exp() };
+        if i < 3 {
+            s += v;
+        } else if v < 1.0 {
+            s -= v * v;
+            big += 1.0;
+        }
+        s += v.sin();
+        i += 1;
+    }
+    if big > 1.0 { s * big } else { s - c }
+}
+
+#[test]
+fn branches_agree() {
+    assert_eq!(__FERRAD_BACKEND_d_h_ir, "ir");
+    assert_eq!(__FERRAD_BACKEND_j_h_ir, "ir");
+    let x = [0.3, -0.7, 1.2, 0.1, -0.4, 0.9, 0.05];
+    let bx = [1.0, -0.5, 0.25, 0.0, 2.0, -1.0, 0.5];
+    for c in [0.2, -1.0, 2.0] {
+        let (mut g, mut g2) = ([0.0; 7], [0.0; 7]);
+        let (y, gc) = d_h_ir(&x, &mut g, c, 1.0);
+        let (y2, gc2) = d_h_ov(&x, &mut g2, c, 1.0);
+        assert!(
+            close(y, y2, 1e-12) && close(gc, gc2, 1e-12),
+            "{y} {y2} {gc} {gc2}"
+        );
+        assert_all_close("dx with branches", &g, &g2, 1e-12);
+        let r = j_h_ir(&x, &bx, c, 0.5);
+        let r2 = j_h_ov(&x, &bx, c, 0.5);
+        assert!(
+            close(r.0, r2.0, 1e-12) && close(r.1, r2.1, 1e-12),
+            "{r:?} {r2:?}"
+        );
+    }
+}
+
+// ---- constant-index loads are hoisted only where the code runs unconditionally ----
+
+#[autodiff_reverse(d_guard_ir, Duplicated, Active)]
+fn guard_ir(x: &[f64]) -> f64 {
+    let mut s = x[0];
+    for i in 0..x.len() {
+        s += x[3] * x[i];
+    }
+    for k in 0..3 {
+        s += x[k + 1].sin();
+    }
+    if x.len() > 7 { s + x[7] } else { s }
+}
+
+#[autodiff_reverse(d_guard_ov, Duplicated, Active)]
+fn guard_ov(x: &[f64]) -> f64 {
+    let mut s = x[0];
+    let mut i = 0;
+    while i < x.len() {
+        s += x[3] * x[i];
+        i += 1;
+    }
+    for k in 0..3 {
+        s += x[k + 1].sin();
+    }
+    if x.len() > 7 { s + x[7] } else { s }
+}
+
+#[test]
+fn guarded_loads_do_not_panic() {
+    assert_eq!(__FERRAD_BACKEND_d_guard_ir, "ir");
+    for n in [4, 9] {
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.7).cos()).collect();
+        let (mut g, mut g2) = (vec![0.0; n], vec![0.0; n]);
+        let y = d_guard_ir(&x, &mut g, 1.0);
+        let y2 = d_guard_ov(&x, &mut g2, 1.0);
+        assert!(close(y, y2, 1e-12));
+        assert_all_close("guarded", &g, &g2, 1e-12);
+    }
+}
