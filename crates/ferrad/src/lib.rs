@@ -32,7 +32,9 @@ pub use ferrad_core::{
 /// Enzyme-style annotations with the grammar of nightly `std::autodiff`, on stable Rust.
 pub use ferrad_macros::{autodiff_forward, autodiff_reverse};
 
-pub use ferrad_core::{checkpoint, custom, debug, forward, lift, mixed, reverse, rules, stdrules};
+pub use ferrad_core::{
+    checkpoint, custom, debug, forward, lift, math, mixed, reverse, rules, stdrules,
+};
 
 /// Everything a user of the generic API needs in scope: [`Real`], the number types, the
 /// function traits, custom rules, and `num_traits::{Float, FloatConst}` so that closures can call
