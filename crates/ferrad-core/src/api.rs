@@ -175,17 +175,24 @@ pub fn vjp(f: &impl VectorFn, x: &[f64], w: &[f64]) -> (Vec<f64>, Vec<f64>) {
 /// when `n ≤ m`, otherwise one recording and `m` reverse sweeps.
 pub fn jacobian(f: &impl VectorFn, x: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
     let n = x.len();
-    // Reverse needs an evaluation to know m; forward needs none. Record once and decide.
-    let tape = Tape::<f64>::new();
-    let xs = tape.vars(x);
-    let ys = f.eval(&xs);
-    let m = ys.len();
-    let value: Vec<f64> = ys.iter().map(|y| y.val()).collect();
+    // The shape decides the mode, and only an evaluation tells m: a plain f64 one is the
+    // cheapest, so the forward path never records a tape it would throw away.
+    let value = f.eval(x);
+    let m = value.len();
     if n <= m {
-        drop(tape);
         let jac = with_chunk!(pick_chunk(n), |N| jacobian_forward::<N>(f, x, m));
         (value, jac)
     } else {
+        let tape = Tape::<f64>::new();
+        let xs = tape.vars(x);
+        let ys = f.eval(&xs);
+        assert_eq!(
+            ys.len(),
+            m,
+            "jacobian: f returned {} outputs, then {}",
+            m,
+            ys.len()
+        );
         let rows = ys
             .iter()
             .map(|&y| tape.adjoints_wrt(&[(y, 1.0)], &xs))

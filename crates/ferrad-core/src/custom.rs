@@ -50,11 +50,6 @@ pub fn apply_rule<R: CustomRule, T: Real>(rule: &R, x: &[T]) -> Vec<T> {
     T::apply_custom(rule, x)
 }
 
-/// `rule.eval(x)`: the one place the opaque primal runs.
-pub(crate) fn eval_checked<R: CustomRule + ?Sized>(rule: &R, x: &[f64]) -> Vec<f64> {
-    rule.eval(x)
-}
-
 /// `rule.jvp(x, dx)`, checking it returns one tangent per output.
 pub(crate) fn jvp_checked<R: CustomRule + ?Sized, T: Real>(
     rule: &R,

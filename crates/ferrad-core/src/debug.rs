@@ -18,6 +18,7 @@ use core::fmt;
 
 use crate::api::ScalarFn;
 use crate::custom::CustomRule;
+use crate::forward::Dual;
 use crate::lift::Lift;
 use crate::real::Real;
 use crate::reverse::Tape;
@@ -68,6 +69,10 @@ pub struct Checked {
 }
 
 impl Checked {
+    fn dual(self) -> Dual<f64> {
+        Dual::new(self.re, self.eps)
+    }
+
     #[inline]
     fn check(self, op: &str, inputs: &[f64]) -> Self {
         let n = COUNT.with(|c| {
@@ -91,6 +96,8 @@ impl Checked {
     }
 }
 
+/// The arithmetic is `Dual<f64>`'s (the same rule-table combination); `Checked` only adds the
+/// check of each result.
 impl Lift for Checked {
     type Inner = f64;
     fn re(&self) -> f64 {
@@ -100,49 +107,32 @@ impl Lift for Checked {
         Checked { re: v, eps: 0.0 }
     }
     fn unary(self, op: Unary) -> Self {
-        let (v, d) = op.rule(self.re);
-        Checked {
-            re: v,
-            eps: d * self.eps,
-        }
-        .check(op.name(), &[self.re])
+        Checked::from(self.dual().unary(op)).check(op.name(), &[self.re])
     }
     fn binary(self, op: Binary, rhs: Self) -> Self {
-        let (v, dx, dy) = op.rule(self.re, rhs.re);
-        Checked {
-            re: v,
-            eps: dx * self.eps + dy * rhs.eps,
-        }
-        .check(op.name(), &[self.re, rhs.re])
+        Checked::from(self.dual().binary(op, rhs.dual())).check(op.name(), &[self.re, rhs.re])
     }
     fn ternary(self, op: Ternary, b: Self, c: Self) -> Self {
-        let (v, da, db, dc) = op.rule(self.re, b.re, c.re);
-        Checked {
-            re: v,
-            eps: da * self.eps + db * b.eps + dc * c.eps,
-        }
-        .check(op.name(), &[self.re, b.re, c.re])
+        Checked::from(self.dual().ternary(op, b.dual(), c.dual()))
+            .check(op.name(), &[self.re, b.re, c.re])
     }
     fn add_const(self, c: f64) -> Self {
-        Checked {
-            re: self.re + c,
-            eps: self.eps,
-        }
-        .check("add", &[self.re, c])
+        Checked::from(self.dual().add_const(c)).check("add", &[self.re, c])
     }
     fn mul_const(self, c: f64) -> Self {
-        Checked {
-            re: self.re * c,
-            eps: self.eps * c,
-        }
-        .check("mul", &[self.re, c])
+        Checked::from(self.dual().mul_const(c)).check("mul", &[self.re, c])
     }
     fn div_const(self, c: f64) -> Self {
+        Checked::from(self.dual().div_const(c)).check("div", &[self.re, c])
+    }
+}
+
+impl From<Dual<f64>> for Checked {
+    fn from(d: Dual<f64>) -> Self {
         Checked {
-            re: self.re / c,
-            eps: self.eps / c,
+            re: d.re,
+            eps: d.eps,
         }
-        .check("div", &[self.re, c])
     }
 }
 

@@ -37,8 +37,6 @@
 //! Invariant: values and adjoints are `f32` throughout; only the recorded partials are rounded to
 //! `H`, once each, so the sweep's error is the sum of those roundings and `f32` arithmetic.
 
-use core::any::Any;
-use core::cell::{Cell, RefCell};
 use core::cmp::Ordering;
 use core::fmt;
 use core::marker::PhantomData;
@@ -48,6 +46,7 @@ use crate::lift::Lift;
 use num_traits::{Float, One, Zero};
 
 use crate::real::{Real, Scalar};
+use crate::reverse::registry::{self, Recording};
 use crate::rules::{Binary, Ternary, Unary};
 
 /// The storage type of a [`HalfTape`]'s partials: a float that converts to and from `f32`.
@@ -120,34 +119,23 @@ struct HNode<H> {
     db: H,
 }
 
-thread_local! {
-    /// The half tapes active on this thread, innermost last, each with its id.
-    static ACTIVE: RefCell<Vec<(u32, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
-    static NEXT_ID: Cell<u32> = const { Cell::new(1) };
+/// A half tape's nodes, kept in the registry every tape shares (`crate::reverse::registry`).
+struct HNodes<H>(Vec<HNode<H>>);
+
+impl<H: Storage> Recording for HNodes<H> {
+    fn variable() -> String {
+        format!("HVar<{}>", H::NAME)
+    }
 }
 
 fn with_nodes<H: Storage, R>(tape: u32, f: impl FnOnce(&mut Vec<HNode<H>>) -> R) -> R {
-    ACTIVE.with(|active| {
-        let mut active = active.borrow_mut();
-        for (id, data) in active.iter_mut().rev() {
-            if *id == tape {
-                let nodes = data
-                    .downcast_mut::<Vec<HNode<H>>>()
-                    .expect("half tape ids are unique per thread");
-                return f(nodes);
-            }
-        }
-        panic!(
-            "HVar<{}> belongs to half tape #{tape}, which is not active on this thread \
-             (it was dropped, or the HVar was sent to another thread)",
-            H::NAME
-        )
-    })
+    registry::with(tape, |d: &mut HNodes<H>| f(&mut d.0))
 }
 
 #[inline]
 fn push<H: Storage>(tape: u32, a: u32, b: u32, da: H::Value, db: H::Value) -> u32 {
-    with_nodes(tape, |nodes: &mut Vec<HNode<H>>| {
+    registry::with_fast(tape, |d: &mut HNodes<H>| {
+        let nodes = &mut d.0;
         let i = nodes.len();
         assert!(
             i < u32::MAX as usize,
@@ -208,14 +196,6 @@ impl<H: Storage> Default for HalfTape<H> {
 impl<H: Storage> HalfTape<H> {
     /// Starts a new, empty tape on this thread.
     pub fn new() -> Self {
-        let id = NEXT_ID.with(|n| {
-            let id = n.get();
-            n.set(
-                id.checked_add(1)
-                    .expect("2^32 half tapes created on one thread"),
-            );
-            id
-        });
         // Slot 0 is the sink for constant parents.
         let nodes: Vec<HNode<H>> = vec![HNode {
             a: 0,
@@ -223,7 +203,7 @@ impl<H: Storage> HalfTape<H> {
             da: H::default(),
             db: H::default(),
         }];
-        ACTIVE.with(|a| a.borrow_mut().push((id, Box::new(nodes))));
+        let id = registry::register(Box::new(HNodes(nodes)));
         HalfTape {
             id,
             _marker: PhantomData,
@@ -315,12 +295,7 @@ impl<H: Storage> HalfTape<H> {
 
 impl<H: Storage> Drop for HalfTape<H> {
     fn drop(&mut self) {
-        ACTIVE.with(|a| {
-            let mut a = a.borrow_mut();
-            if let Some(at) = a.iter().rposition(|(id, _)| *id == self.id) {
-                a.remove(at);
-            }
-        });
+        registry::unregister::<HNodes<H>>(self.id);
     }
 }
 
@@ -498,7 +473,7 @@ impl<H: Storage> Real<f32> for HVar<H> {
     /// for `Var<f32>`); each output is recorded as a chain of nodes over the active inputs.
     fn apply_custom<R: CustomRule + ?Sized>(rule: &R, x: &[Self]) -> Vec<Self> {
         let xv: Vec<f64> = x.iter().map(|v| v.value.primal()).collect();
-        let y = crate::custom::eval_checked(rule, &xv);
+        let y = rule.eval(&xv);
         let active: Vec<usize> = (0..x.len()).filter(|&i| x[i].index != 0).collect();
         let Some(&first) = active.first() else {
             return y

@@ -229,16 +229,13 @@ impl Scalar for f32 {
 
 impl Real<f64> for f64 {
     fn apply_custom<R: CustomRule + ?Sized>(rule: &R, x: &[Self]) -> Vec<Self> {
-        crate::custom::eval_checked(rule, x)
+        rule.eval(x)
     }
 }
 
 impl Real<f32> for f32 {
     fn apply_custom<R: CustomRule + ?Sized>(rule: &R, x: &[Self]) -> Vec<Self> {
         let wide: Vec<f64> = x.iter().map(|&v| v as f64).collect();
-        crate::custom::eval_checked(rule, &wide)
-            .into_iter()
-            .map(|v| v as f32)
-            .collect()
+        rule.eval(&wide).into_iter().map(|v| v as f32).collect()
     }
 }

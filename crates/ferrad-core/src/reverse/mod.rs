@@ -1,7 +1,7 @@
 //! Reverse mode: [`Var`] values recorded on a [`Tape`], and the backward sweep.
 
 mod recorded;
-mod registry;
+pub(crate) mod registry;
 mod tape;
 mod var;
 

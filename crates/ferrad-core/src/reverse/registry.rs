@@ -6,16 +6,23 @@
 //! registry recorded in 95 ms, a typed thread-local in 66 ms; this cache is the typed cost
 //! without restricting the element type.
 //!
-//! Invariant: `FAST` holds `(id, TypeId::of::<TapeData<T>>(), p)` only while `p` is the live,
-//! boxed `TapeData<T>` registered under `id` on this thread and no [`with`] call on `id` is in
-//! progress. Tape ids are unique in the process, so a `Var` from another thread never matches.
+//! The registry holds any [`Recording`]: the `f64`/`Dual`/… tapes of [`super::Tape`] and the
+//! half-precision tapes of [`crate::mixed`] share it, ids and fast path included.
+//!
+//! Invariant: `FAST` holds `(id, TypeId::of::<D>(), p)` only while `p` is the live, boxed `D`
+//! registered under `id` on this thread and no [`with`] call on `id` is in progress. Tape ids are
+//! unique in the process, so a variable from another thread never matches.
 #![allow(unsafe_code)]
 
 use core::any::TypeId;
 use core::cell::{Cell, RefCell};
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use super::tape::TapeData;
+/// What a registered tape stores; `variable()` names its variable type in error messages.
+pub(crate) trait Recording: 'static {
+    /// The variable type recorded on it, e.g. `Var<f64>`.
+    fn variable() -> String;
+}
 
 struct Entry {
     id: u32,
@@ -36,10 +43,10 @@ impl Drop for Entry {
 }
 
 /// # Safety
-/// `p` must come from `Box::<TapeData<T>>::into_raw` and not be used afterwards.
-unsafe fn free<T: 'static>(p: *mut ()) {
+/// `p` must come from `Box::<D>::into_raw` and not be used afterwards.
+unsafe fn free<D: 'static>(p: *mut ()) {
     // SAFETY: guaranteed by the caller.
-    drop(unsafe { Box::from_raw(p as *mut TapeData<T>) });
+    drop(unsafe { Box::from_raw(p as *mut D) });
 }
 
 thread_local! {
@@ -50,24 +57,24 @@ thread_local! {
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 
 /// Registers a tape on this thread and returns its process-unique id.
-pub(crate) fn register<T: 'static>(data: Box<TapeData<T>>) -> u32 {
+pub(crate) fn register<D: Recording>(data: Box<D>) -> u32 {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     assert!(id != u32::MAX, "2^32 tapes created in one process");
     let data = Box::into_raw(data) as *mut ();
     ACTIVE.with(|a| {
         a.borrow_mut().push(Entry {
             id,
-            ty: TypeId::of::<TapeData<T>>(),
+            ty: TypeId::of::<D>(),
             data,
             busy: false,
-            free: free::<T>,
+            free: free::<D>,
         })
     });
     id
 }
 
 /// Unregisters tape `id` and hands its data back.
-pub(crate) fn unregister<T: 'static>(id: u32) -> Option<Box<TapeData<T>>> {
+pub(crate) fn unregister<D: Recording>(id: u32) -> Option<Box<D>> {
     FAST.with(|f| {
         if f.get().0 == id {
             f.set((0, None, core::ptr::null_mut()));
@@ -78,30 +85,30 @@ pub(crate) fn unregister<T: 'static>(id: u32) -> Option<Box<TapeData<T>>> {
         let at = a.iter().rposition(|e| e.id == id)?;
         let mut e = a.remove(at);
         assert!(
-            e.ty == TypeId::of::<TapeData<T>>(),
+            e.ty == TypeId::of::<D>(),
             "tape #{id} unregistered with another type"
         );
         let p = core::mem::replace(&mut e.data, core::ptr::null_mut());
-        // SAFETY: `p` came from `Box::into_raw::<TapeData<T>>` (the type was checked above) and
-        // the entry no longer owns it.
-        Some(unsafe { Box::from_raw(p as *mut TapeData<T>) })
+        // SAFETY: `p` came from `Box::into_raw::<D>` (the type was checked above) and the entry
+        // no longer owns it.
+        Some(unsafe { Box::from_raw(p as *mut D) })
     })
 }
 
 #[cold]
 #[inline(never)]
-fn lookup<T: 'static>(id: u32) -> *mut () {
+fn lookup<D: Recording>(id: u32) -> *mut () {
     ACTIVE.with(|a| {
         let a = a.borrow();
         let Some(e) = a.iter().rev().find(|e| e.id == id) else {
             panic!(
-                "Var<{}> belongs to tape #{id}, which is not active on this thread \
-                 (its Tape was dropped, or the Var was sent to another thread)",
-                core::any::type_name::<T>()
+                "{} belongs to tape #{id}, which is not active on this thread \
+                 (its tape was dropped, or the variable was sent to another thread)",
+                D::variable()
             )
         };
         assert!(
-            e.ty == TypeId::of::<TapeData<T>>(),
+            e.ty == TypeId::of::<D>(),
             "tape #{id} used with another element type"
         );
         assert!(
@@ -115,25 +122,25 @@ fn lookup<T: 'static>(id: u32) -> *mut () {
 /// Runs `f` on tape `id` through the cached pointer. For the recording hot path only:
 /// `f` must not reach any tape (it only appends to the one it is given).
 #[inline(always)]
-pub(crate) fn with_fast<T: 'static, R>(id: u32, f: impl FnOnce(&mut TapeData<T>) -> R) -> R {
+pub(crate) fn with_fast<D: Recording, R>(id: u32, f: impl FnOnce(&mut D) -> R) -> R {
     let (fid, fty, p) = FAST.get();
-    let p = if fid == id && fty == Some(TypeId::of::<TapeData<T>>()) {
+    let p = if fid == id && fty == Some(TypeId::of::<D>()) {
         p
     } else {
-        let p = lookup::<T>(id);
-        FAST.set((id, Some(TypeId::of::<TapeData<T>>()), p));
+        let p = lookup::<D>(id);
+        FAST.set((id, Some(TypeId::of::<D>()), p));
         p
     };
-    // SAFETY: by the module invariant `p` is the live `TapeData<T>` of tape `id` (checked by
-    // id and type) and no `with` call holds a reference to it; `f` reaches no tape, so this is
-    // the only reference for its duration.
-    f(unsafe { &mut *(p as *mut TapeData<T>) })
+    // SAFETY: by the module invariant `p` is the live `D` of tape `id` (checked by id and type)
+    // and no `with` call holds a reference to it; `f` reaches no tape, so this is the only
+    // reference for its duration.
+    f(unsafe { &mut *(p as *mut D) })
 }
 
 /// Runs `f` on tape `id`. `f` may record onto *other* tapes (reverse over reverse sweeps do);
 /// touching tape `id` itself from `f` panics instead of aliasing.
-pub(crate) fn with<T: 'static, R>(id: u32, f: impl FnOnce(&mut TapeData<T>) -> R) -> R {
-    let p = lookup::<T>(id);
+pub(crate) fn with<D: Recording, R>(id: u32, f: impl FnOnce(&mut D) -> R) -> R {
+    let p = lookup::<D>(id);
     set_busy(id, true);
     FAST.with(|c| {
         if c.get().0 == id {
@@ -147,10 +154,10 @@ pub(crate) fn with<T: 'static, R>(id: u32, f: impl FnOnce(&mut TapeData<T>) -> R
         }
     }
     let _guard = Unbusy(id);
-    // SAFETY: `p` is the live `TapeData<T>` of tape `id` (checked by `lookup`). While busy, the
-    // fast path cannot reach it (FAST was cleared and `lookup` refuses busy tapes), so this is
-    // the only reference until `f` returns.
-    f(unsafe { &mut *(p as *mut TapeData<T>) })
+    // SAFETY: `p` is the live `D` of tape `id` (checked by `lookup`). While busy, the fast path
+    // cannot reach it (FAST was cleared and `lookup` refuses busy tapes), so this is the only
+    // reference until `f` returns.
+    f(unsafe { &mut *(p as *mut D) })
 }
 
 fn set_busy(id: u32, busy: bool) {

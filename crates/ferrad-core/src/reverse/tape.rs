@@ -173,6 +173,12 @@ pub(crate) struct TapeData<T> {
     pub(crate) inst: Option<Box<Instrument<T>>>,
 }
 
+impl<T: Scalar> registry::Recording for TapeData<T> {
+    fn variable() -> String {
+        format!("Var<{}>", core::any::type_name::<T>())
+    }
+}
+
 impl<T: Scalar> TapeData<T> {
     fn reset(&mut self) {
         self.nodes.clear();
@@ -503,17 +509,7 @@ impl<T: Scalar> Tape<T> {
     }
 
     fn read(&self, adj: &[T], x: &Var<T>) -> T {
-        if x.index() == 0 {
-            return T::zero();
-        }
-        assert_eq!(
-            x.tape(),
-            self.id,
-            "Var of tape #{} read from tape #{}",
-            x.tape(),
-            self.id
-        );
-        adj[x.index() as usize]
+        adjoint_of(adj, self.id, x, "tape")
     }
 
     fn sweep(&self, seeds: &[(Var<T>, T)], mut adj: Vec<T>) -> Vec<T> {
@@ -600,10 +596,27 @@ pub(crate) fn sweep_nodes<T: Scalar>(nodes: &[Node<T>], adj: &mut [T], start: us
 
 impl<T: Scalar> Drop for Tape<T> {
     fn drop(&mut self) {
-        if let Some(data) = registry::unregister::<T>(self.id) {
+        if let Some(data) = registry::unregister::<TapeData<T>>(self.id) {
             give_pooled(data);
         }
     }
+}
+
+/// `x`'s entry of the adjoint vector `adj` of tape `tape` (zero for a constant).
+///
+/// # Panics
+/// If `x` belongs to another tape; `whose` names what was read in the message.
+fn adjoint_of<T: Scalar>(adj: &[T], tape: u32, x: &Var<T>, whose: &str) -> T {
+    if x.index() == 0 {
+        return T::zero();
+    }
+    assert_eq!(
+        x.tape(),
+        tape,
+        "Var of tape #{} read from {whose} #{tape}",
+        x.tape()
+    );
+    adj[x.index() as usize]
 }
 
 /// The adjoints of every value on a tape, from [`Tape::gradient`] or [`Tape::adjoints`].
@@ -618,17 +631,7 @@ impl<T: Scalar> Adjoints<T> {
     /// # Panics
     /// If `x` belongs to another tape.
     pub fn wrt(&self, x: &Var<T>) -> T {
-        if x.index() == 0 {
-            return T::zero();
-        }
-        assert_eq!(
-            x.tape(),
-            self.tape,
-            "Var of tape #{} read from adjoints of tape #{}",
-            x.tape(),
-            self.tape
-        );
-        self.adj[x.index() as usize]
+        adjoint_of(&self.adj, self.tape, x, "adjoints of tape")
     }
 
     /// The adjoints of several variables.
