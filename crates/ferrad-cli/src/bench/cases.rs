@@ -83,9 +83,9 @@ fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
-/// Tape memory of one recording of `f` at `x`, as a note.
-fn tape_note(f: &impl ScalarFn, x: &[f64]) -> String {
-    let tape = Tape::<f64>::new();
+/// Tape memory of one recording of `f` at `x` (on a tape of `T`), as a note.
+fn tape_note<T: Real>(f: &impl ScalarFn, x: &[T]) -> String {
+    let tape = Tape::<T>::new();
     let xs = tape.vars(x);
     let _ = f.eval(&xs);
     let s = tape.stats();
@@ -97,17 +97,13 @@ fn tape_note(f: &impl ScalarFn, x: &[f64]) -> String {
     )
 }
 
-fn hvp_tape_note(f: &impl ScalarFn, x: &[f64]) -> String {
-    let tape = Tape::<Dual<f64>>::new();
-    let xs: Vec<_> = x.iter().map(|&v| tape.var(Dual::variable(v))).collect();
-    let _ = f.eval(&xs);
-    let s = tape.stats();
-    format!(
-        "{} B/entry, {} entries, {:.1} MB",
-        s.bytes_per_entry,
-        s.entries,
-        s.bytes as f64 / 1e6
-    )
+/// R's gradient on the reduced-precision tape the mode `name` stands for.
+fn reduced_gradient(name: &str, x: &[f32]) -> (f32, Vec<f32>, ferrad::mixed::MemoryStats) {
+    match name {
+        "reverse-f16-tape" => ferrad::mixed::gradient_f16(&ProblemR32, x),
+        "reverse-bf16-tape" => ferrad::mixed::gradient_bf16(&ProblemR32, x),
+        _ => ferrad::mixed::gradient_with::<f32>(r_loss32, x),
+    }
 }
 
 /// Sizes at which an O(n²) mode is skipped.
@@ -283,21 +279,11 @@ fn case_r(n: usize) -> Case {
         ("reverse-bf16-tape", 3e-2),
     ] {
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-        let run = move || {
-            let (y, g, _) = match name {
-                "reverse-f16-tape" => ferrad::mixed::gradient_f16(&ProblemR32, &x32),
-                "reverse-bf16-tape" => ferrad::mixed::gradient_bf16(&ProblemR32, &x32),
-                _ => ferrad::mixed::gradient_with::<f32>(r_loss32, &x32),
-            };
+        let (_, _, stats) = reduced_gradient(name, &x32);
+        let mut m = mode(name, ModeKind::Approximate, move || {
+            let (y, g, _) = reduced_gradient(name, &x32);
             (y as f64, g.into_iter().map(f64::from).collect())
-        };
-        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-        let (_, _, stats) = match name {
-            "reverse-f16-tape" => ferrad::mixed::gradient_f16(&ProblemR32, &x32),
-            "reverse-bf16-tape" => ferrad::mixed::gradient_bf16(&ProblemR32, &x32),
-            _ => ferrad::mixed::gradient_with::<f32>(r_loss32, &x32),
-        };
-        let mut m = mode(name, ModeKind::Approximate, run);
+        });
         m.tol = Some(tol);
         m.note = format!(
             "{} partials, f32 adjoints: {} B/entry, {:.1} MB tape + {:.1} MB adjoints",
@@ -366,7 +352,10 @@ fn case_h(n: usize) -> Case {
             let (y, _, hv) = ferrad::hvp(&ProblemR, &x2, &v);
             (y, hv)
         });
-        m.note = hvp_tape_note(&ProblemR, &x);
+        m.note = tape_note(
+            &ProblemR,
+            &x.iter().map(|&v| Dual::variable(v)).collect::<Vec<_>>(),
+        );
         modes.push(m);
     }
     {
