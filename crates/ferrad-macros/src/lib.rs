@@ -58,10 +58,16 @@
 //! optimizes it at expansion time, and the generated function runs that fused, tape-free code. Anything else (or a compiler error) silently keeps
 //! the operator-overloading backend. The signature is the same either way; the hidden
 //! `const __FERRAD_BACKEND_<NAME>: &str` (`"ir"` or `"overload"`) says which one was used.
+//!
+//! Nesting is compiled too: a `#[autodiff_forward]` function (width 1) whose body is one call
+//! to a reverse derivative compiled earlier in the same file, with its parameters, literals
+//! and `&mut` gradient buffers as arguments, is differentiated from the primal's IR in
+//! forward-over-reverse mode, so H·v runs as one fused loop (see `nested.rs`).
 
 mod attr;
 mod expand;
 mod lower;
+mod nested;
 mod rewrite;
 mod sig;
 

@@ -28,6 +28,7 @@ use quote::quote;
 use syn::{BinOp, Expr, ItemFn, Lit, Pat, RangeLimits, Stmt, UnOp};
 
 use crate::attr::{Activity, Attr, Mode};
+use crate::nested::Slot;
 use crate::sig::{Analysed, Float, Kind};
 
 /// The IR type of a lowered value.
@@ -831,8 +832,18 @@ fn compile(text: &str, mode: Mode, width: usize, n_inputs: usize, n_out: usize) 
         emit: ferrad_ir::EmitKind::Rust,
         ..ferrad_ir::DiffOptions::default()
     };
+    compile_with(text, &opts, n_inputs, n_out)
+}
+
+/// [`compile`] with explicit compiler options (forward over reverse uses it too).
+pub(crate) fn compile_with(
+    text: &str,
+    opts: &ferrad_ir::DiffOptions,
+    n_inputs: usize,
+    n_out: usize,
+) -> R<ItemFn> {
     // A panic inside the compiler is a decline too, never a failed expansion.
-    let rust = std::panic::catch_unwind(|| ferrad_ir::diff_text(text, &opts))
+    let rust = std::panic::catch_unwind(|| ferrad_ir::diff_text(text, opts))
         .ok()?
         .ok()?;
     let mut f: ItemFn = syn::parse_str(&paren_casts(&rust)).ok()?;
@@ -862,6 +873,11 @@ pub fn compiled_body(
 ) -> R<TokenStream> {
     (a.float == Float::F64 && func.sig.generics.params.is_empty()).then_some(())?;
     (func.sig.asyncness.is_none() && func.sig.variadic.is_none()).then_some(())?;
+    if attr.mode == Mode::Forward
+        && let Some(body) = crate::nested::forward_over_reverse(attr, a, func, shadows, allows)
+    {
+        return Some(body);
+    }
     // The shadow-length messages name what the overloading backend names.
     let fname = match attr.mode {
         Mode::Reverse => func.sig.ident.to_string(),
@@ -877,25 +893,34 @@ pub fn compiled_body(
             matches!(ract, Activity::Active | Activity::ActiveOnly).then_some(())?;
             // gradient slots of the scalar parameters: Some(index) when returned
             let mut scalar_active: Vec<bool> = Vec::new();
+            let mut slots = Vec::new();
             for (p, sh) in a.params.iter().zip(shadows) {
                 let x = &p.name;
                 match (&p.kind, p.act) {
                     (Kind::Scalar, Activity::Active | Activity::Const) => {
                         args.push(quote!(#x));
                         scalar_active.push(p.act == Activity::Active);
+                        slots.push(Slot::Scalar);
                     }
                     (Kind::Slice { mutable: false }, Activity::Duplicated) => {
                         let d = &sh[0];
                         checks.push(crate::expand::len_check(&fname, d, x, 1));
                         args.push(quote!(#x));
                         args.push(quote!(#d));
+                        slots.extend([Slot::Slice, Slot::Grad]);
                     }
                     _ => return None,
                 }
             }
             args.push(quote!(#dret));
+            slots.push(Slot::Seed);
             let n_out = 1 + scalar_active.len();
             let f = compile(&text, attr.mode, 1, args.len(), n_out)?;
+            // Forward mode over this derivative can then be compiled from the same IR (its
+            // result is one value and one tangent only when no scalar gradient is returned).
+            if !scalar_active.contains(&true) {
+                crate::nested::remember(&attr.name, &text, slots, *ract == Activity::Active);
+            }
             let gs: Vec<syn::Ident> = (0..scalar_active.len())
                 .map(|k| quote::format_ident!("__g{}", k))
                 .collect();

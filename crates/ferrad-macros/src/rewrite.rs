@@ -47,7 +47,7 @@ pub fn real_path(float: Float) -> TokenStream {
 
 static REGISTRY: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
 
-fn file_of(span: Span) -> String {
+pub(crate) fn file_of(span: Span) -> String {
     // Outside a macro expansion (unit tests of this crate) there is no source file.
     if proc_macro::is_available() {
         span.unwrap().file()

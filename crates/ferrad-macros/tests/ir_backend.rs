@@ -317,6 +317,7 @@ fn compiled_reverse_checks_the_shadow_length() {
 // ---- branches: `if` expressions and `if` statements on the loop state ----
 
 #[autodiff_reverse(d_h_ir, Duplicated, Active, Active)]
+#[autodiff_reverse(d_h_c, Duplicated, Const, Active)]
 #[autodiff_forward(j_h_ir, Dual, Dual, Dual)]
 fn h_ir(x: &[f64], c: f64) -> f64 {
     let mut s = 0.0;
@@ -417,4 +418,80 @@ fn guarded_loads_do_not_panic() {
         assert!(close(y, y2, 1e-12));
         assert_all_close("guarded", &g, &g2, 1e-12);
     }
+}
+
+// ---- forward over a compiled reverse derivative: H·v compiled as one function ----
+
+/// The gradient of R, differentiated forward: compiled from R's IR (forward over reverse).
+#[autodiff_forward(hvp_r_ir, Dual, Dual)]
+fn grad_r_ir(x: &[f64], g: &mut [f64]) {
+    d_r_ir(x, g, 1.0);
+}
+
+/// The same with the primal returned and a seed that is an input: the tangent of the seed
+/// scales the gradient into the tangent of the gradient.
+#[autodiff_forward(hvp_h_ir, Dual, Dual, Dual, Dual, Dual)]
+fn grad_h_ir(x: &[f64], c: f64, g: &mut [f64], seed: f64) -> f64 {
+    d_h_c(x, g, c, seed)
+}
+
+/// Over an overloaded reverse derivative: stays on operator overloading.
+#[autodiff_forward(hvp_r_ov, Dual, Dual)]
+fn grad_r_ov(x: &[f64], g: &mut [f64]) {
+    d_r_ov(x, g, 1.0);
+}
+
+#[test]
+fn forward_over_compiled_reverse_is_compiled_and_agrees_with_hvp() {
+    assert_eq!(__FERRAD_BACKEND_hvp_r_ir, "ir");
+    assert_eq!(__FERRAD_BACKEND_hvp_h_ir, "ir");
+    assert_eq!(__FERRAD_BACKEND_hvp_r_ov, "overload");
+    let x: Vec<f64> = (1..=50).map(|i| (i as f64).sin()).collect();
+    let v: Vec<f64> = (1..=50).map(|i| (i as f64).cos()).collect();
+    // DESIGN §6, H at n = 50
+    let want_head = [1.147897752224595, -0.7984923929438998];
+    for hvp in [hvp_r_ir, hvp_r_ov] {
+        let (mut g, mut hv) = (vec![0.0; 50], vec![0.0; 50]);
+        hvp(&x, &v, &mut g, &mut hv);
+        assert_all_close("H·v head", &hv[..2], &want_head, 1e-12);
+        let mut gr = vec![0.0; 50];
+        d_r_ir(&x, &mut gr, 1.0);
+        assert_all_close("gradient beside H·v", &g, &gr, 1e-12);
+    }
+    let (mut a, mut b) = (vec![0.0; 50], vec![0.0; 50]);
+    hvp_r_ir(&x, &v, &mut a, &mut b);
+    let (mut c, mut d) = (vec![0.0; 50], vec![0.0; 50]);
+    hvp_r_ov(&x, &v, &mut c, &mut d);
+    assert_all_close("compiled vs overloaded H·v", &b, &d, 1e-12);
+}
+
+#[test]
+fn forward_over_compiled_reverse_carries_every_tangent() {
+    // h(x, c) with tangents on x, c and the seed; against central differences of d_h_c.
+    let x = [0.3, -1.2, 0.7];
+    let (c, seed) = (0.9, 1.5);
+    let (vx, vc, vs) = ([0.2, 0.5, -0.4], -0.3, 0.7);
+    let (mut g, mut dg) = (vec![0.0; 3], vec![0.0; 3]);
+    let (p, dp) = hvp_h_ir(&x, &vx, c, vc, &mut g, &mut dg, seed, vs);
+    let grad_at = |t: f64| {
+        let xs: Vec<f64> = x.iter().zip(&vx).map(|(a, b)| a + t * b).collect();
+        let mut gg = vec![0.0; 3];
+        let y = d_h_c(&xs, &mut gg, c + t * vc, seed + t * vs);
+        (y, gg)
+    };
+    let h = 1e-6;
+    let ((yp, gp), (ym, gm)) = (grad_at(h), grad_at(-h));
+    let (y0, g0) = grad_at(0.0);
+    assert!(close(p, y0, 1e-14), "primal {p} vs {y0}");
+    assert!(
+        close(dp, (yp - ym) / (2.0 * h), 1e-7),
+        "tangent of the primal"
+    );
+    assert_all_close("gradient", &g, &g0, 1e-14);
+    let fd: Vec<f64> = gp
+        .iter()
+        .zip(&gm)
+        .map(|(a, b)| (a - b) / (2.0 * h))
+        .collect();
+    assert_all_close("tangent of the gradient", &dg, &fd, 1e-6);
 }

@@ -1,0 +1,194 @@
+//! Forward mode over a compiled reverse derivative, compiled as one function: the body of a
+//! `#[autodiff_forward]` function that only calls a reverse derivative generated earlier in the
+//! same file by the compiled backend is differentiated from the *primal's* IR with
+//! `ferrad_ir::Mode::ForwardOverReverse`. H·v then runs as fused, tape-free Rust (the VJP's JVP,
+//! optimized), instead of dual numbers flowing through an operator-overloading tape.
+//!
+//! ```text
+//! #[autodiff_reverse(d_f, Duplicated, Active)]
+//! fn f(x: &[f64]) -> f64 { … }                       // compiled: its IR text is remembered
+//!
+//! #[autodiff_forward(hvp_f, Dual, Dual)]
+//! fn grad_f(x: &[f64], g: &mut [f64]) { d_f(x, g, 1.0); }   // → FoR of f's IR
+//! ```
+//!
+//! Invariant, as for [`crate::lower`]: anything this module does not recognise answers `None`
+//! and the caller keeps the operator-overloading backend, which nests through the generic
+//! twins. A proc macro sees one item at a time, so the IR of compiled reverse derivatives is
+//! kept in a process-wide table keyed by source file and name, like the registry of annotated
+//! names in [`crate::rewrite`]; an expansion that does not find it (another file, another
+//! expansion order) simply falls back.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Expr, Ident, ItemFn, Lit, Stmt};
+
+use crate::attr::{Activity, Attr};
+use crate::sig::{Analysed, Kind};
+
+/// One parameter of a compiled reverse derivative, as ferrad-ir's VJP takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// An `f64` input (`Const`: the VJP computes its gradient, the derivative drops it).
+    Scalar,
+    /// A `&[f64]` input.
+    Slice,
+    /// The `&mut [f64]` shadow that the gradient of the previous slice accumulates into.
+    Grad,
+    /// The output seed `dret`.
+    Seed,
+}
+
+/// A compiled reverse derivative: the primal's IR text and the derivative's parameters.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    ir: String,
+    slots: Vec<Slot>,
+    /// Whether the derivative returns the primal value (output `Active`, not `ActiveOnly`).
+    returns_primal: bool,
+}
+
+static COMPILED: Mutex<Option<HashMap<(String, String), Compiled>>> = Mutex::new(None);
+
+/// Records that `name` (a reverse derivative in the current file) was compiled from `ir`.
+pub fn remember(name: &Ident, ir: &str, slots: Vec<Slot>, returns_primal: bool) {
+    let key = (crate::rewrite::file_of(name.span()), name.to_string());
+    if let Ok(mut t) = COMPILED.lock() {
+        t.get_or_insert_with(HashMap::new).insert(
+            key,
+            Compiled {
+                ir: ir.to_string(),
+                slots,
+                returns_primal,
+            },
+        );
+    }
+}
+
+fn lookup(name: &Ident) -> Option<Compiled> {
+    let key = (crate::rewrite::file_of(name.span()), name.to_string());
+    COMPILED.lock().ok()?.as_ref()?.get(&key).cloned()
+}
+
+/// The single call of the body: `d_f(args…)`, `d_f(args…);` or `return d_f(args…)`.
+fn only_call(func: &ItemFn) -> Option<(&syn::ExprCall, bool)> {
+    let [stmt] = func.block.stmts.as_slice() else {
+        return None;
+    };
+    let (e, tail) = match stmt {
+        Stmt::Expr(Expr::Return(r), _) => (r.expr.as_deref()?, true),
+        Stmt::Expr(e, semi) => (e, semi.is_none()),
+        _ => return None,
+    };
+    match e {
+        Expr::Call(c) if c.attrs.is_empty() => Some((c, tail)),
+        _ => None,
+    }
+}
+
+/// The body of the forward derivative `attr.name` of `func` when `func` only calls a compiled
+/// reverse derivative, or `None`.
+pub fn forward_over_reverse(
+    attr: &Attr,
+    a: &Analysed,
+    func: &ItemFn,
+    shadows: &[Vec<Ident>],
+    allows: &TokenStream,
+) -> Option<TokenStream> {
+    (attr.width == 1 && func.sig.generics.params.is_empty()).then_some(())?;
+    let (call, tail) = only_call(func)?;
+    let Expr::Path(callee) = &*call.func else {
+        return None;
+    };
+    let callee = callee.path.get_ident()?;
+    let c = lookup(callee)?;
+    (call.args.len() == c.slots.len()).then_some(())?;
+
+    let fname = attr.name.to_string();
+    let mut args: Vec<TokenStream> = Vec::new();
+    let mut checks: Vec<TokenStream> = Vec::new();
+    for (arg, slot) in call.args.iter().zip(&c.slots) {
+        match arg {
+            // a literal (the seed, a constant scalar): no tangent
+            Expr::Lit(l) => {
+                let Lit::Float(f) = &l.lit else { return None };
+                matches!(f.suffix(), "" | "f64").then_some(())?;
+                matches!(slot, Slot::Scalar | Slot::Seed).then_some(())?;
+                args.push(quote!(#l));
+                args.push(quote!(0.0));
+            }
+            Expr::Path(p) => {
+                let id = p.path.get_ident()?;
+                let (k, param) = a.params.iter().enumerate().find(|(_, q)| q.name == *id)?;
+                let dual = matches!(param.act, Activity::Dual | Activity::DualOnly);
+                (dual || param.act == Activity::Const).then_some(())?;
+                match (slot, &param.kind) {
+                    (Slot::Scalar | Slot::Seed, Kind::Scalar) => {
+                        args.push(quote!(#id));
+                        if dual {
+                            let s = &shadows[k][0];
+                            args.push(quote!(#s));
+                        } else {
+                            args.push(quote!(0.0));
+                        }
+                    }
+                    (Slot::Slice, Kind::Slice { .. }) => {
+                        args.push(quote!(&#id[..]));
+                        if dual {
+                            let s = &shadows[k][0];
+                            checks.push(crate::expand::len_check(&fname, s, id, 1));
+                            args.push(quote!(&#s[..]));
+                        } else {
+                            args.push(quote!(&::std::vec![0.0f64; #id.len()][..]));
+                        }
+                    }
+                    (Slot::Grad, Kind::Slice { mutable: true }) => {
+                        args.push(quote!(&mut #id[..]));
+                        if dual {
+                            let s = &shadows[k][0];
+                            checks.push(crate::expand::len_check(&fname, s, id, 1));
+                            args.push(quote!(&mut #s[..]));
+                        } else {
+                            // a constant gradient buffer: its tangent is computed and dropped
+                            args.push(quote!(&mut ::std::vec![0.0f64; #id.len()][..]));
+                        }
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+    }
+
+    // What the wrapper returns: nothing, or the callee's primal value with its tangent.
+    let ret = match &a.ret {
+        None => quote!(()),
+        Some((_, Kind::Scalar, act)) if tail && c.returns_primal => match act {
+            Activity::Dual => quote!((__p, __t0)),
+            Activity::DualOnly => quote!(__t0),
+            Activity::Const => quote!(__p),
+            _ => return None,
+        },
+        Some(_) => return None,
+    };
+    let opts = ferrad_ir::DiffOptions {
+        mode: ferrad_ir::Mode::ForwardOverReverse,
+        width: 1,
+        emit: ferrad_ir::EmitKind::Rust,
+        ..ferrad_ir::DiffOptions::default()
+    };
+    // The VJP returns the primal and the gradient of every scalar input (the `Const` ones are
+    // dropped by the reverse derivative); its JVP pairs each result with its tangent.
+    let n_scalars = c.slots.iter().filter(|s| **s == Slot::Scalar).count();
+    let f = crate::lower::compile_with(&c.ir, &opts, args.len(), 2 * (1 + n_scalars))?;
+    Some(quote! {
+        #allows
+        #f
+        #(#checks)*
+        let (__p, __t0, ..) = __ferrad_ir(#(#args),*);
+        #ret
+    })
+}
