@@ -2,6 +2,7 @@
 
 mod recorded;
 pub(crate) mod registry;
+mod replay;
 mod tape;
 mod var;
 

@@ -15,11 +15,12 @@
 
 use std::path::Path;
 
-use super::tape::{Guard, GuardKind, Node, OpCode, OpRec, Tape, sweep_nodes};
+use super::replay::Program;
+use super::tape::{Guard, GuardKind, Node, OpCode, OpRec, Tape};
 use super::var::Var;
 use crate::api::{ScalarFn, VectorFn};
 use crate::error::Error;
-use crate::rules::{Binary, Step, Ternary, Unary};
+use crate::rules::{Binary, Step, Unary};
 
 /// A function taped once, replayable on new inputs.
 ///
@@ -45,54 +46,12 @@ pub struct RecordedTape {
     nodes: Vec<Node<f64>>,
     ops: Vec<OpRec<f64>>,
     guards: Vec<Guard<f64>>,
-    /// `ops` with operand kinds resolved, what replay executes.
-    program: Vec<Instr>,
+    /// `ops` with operand kinds resolved and loops re-rolled: what replay executes.
+    program: Program,
     values: Vec<f64>,
+    /// Partials of the re-rolled loops (those of straight runs are on the nodes).
+    partials: Vec<f64>,
     adj: Vec<f64>,
-}
-
-/// One replay instruction; the result goes to the slot of the instruction's position.
-#[derive(Clone, Copy, Debug)]
-enum Instr {
-    Input(u32),
-    Unary(Unary, u32),
-    Binary(Binary, u32, u32),
-    BinaryConstLhs(Binary, f64, u32),
-    BinaryConstRhs(Binary, u32, f64),
-    /// `Binary::Add` of two slots: partials are the constant 1 already on the tape.
-    Add(u32, u32),
-    AddConst(u32, f64),
-    MulConst(u32, f64),
-    DivConst(u32, f64),
-    Step(Step, u32),
-    MulAddPart,
-    MulAdd,
-}
-
-fn compile(ops: &[OpRec<f64>]) -> Vec<Instr> {
-    ops.iter()
-        .enumerate()
-        .map(|(i, op)| {
-            let [a, b, _] = op.args;
-            match op.code {
-                OpCode::Input => Instr::Input(i.saturating_sub(1) as u32),
-                OpCode::Unary(u) => Instr::Unary(u, a),
-                OpCode::Binary(Binary::Add) if a != 0 && b != 0 => Instr::Add(a, b),
-                OpCode::Binary(bin) => match (a, b) {
-                    (0, _) => Instr::BinaryConstLhs(bin, op.consts[0], b),
-                    (_, 0) => Instr::BinaryConstRhs(bin, a, op.consts[1]),
-                    _ => Instr::Binary(bin, a, b),
-                },
-                OpCode::AddConst => Instr::AddConst(a, op.consts[1]),
-                OpCode::MulConst => Instr::MulConst(a, op.consts[1]),
-                OpCode::DivConst => Instr::DivConst(a, op.consts[1]),
-                OpCode::Step(s) => Instr::Step(s, a),
-                OpCode::MulAddPart => Instr::MulAddPart,
-                OpCode::MulAdd => Instr::MulAdd,
-                OpCode::CustomOut => unreachable!("custom rules are rejected when recording"),
-            }
-        })
-        .collect()
 }
 
 impl RecordedTape {
@@ -126,12 +85,14 @@ impl RecordedTape {
             )));
         }
         let len = nodes.len();
+        let program = Program::new(&inst.ops);
         Ok(RecordedTape {
             n_inputs: x.len(),
             outputs: ys.iter().map(|y| y.index()).collect(),
             output_consts: ys.iter().map(|y| y.val()).collect(),
             nodes,
-            program: compile(&inst.ops),
+            partials: vec![0.0; program.n_partials()],
+            program,
             ops: inst.ops,
             guards: inst.guards,
             values: vec![0.0; len],
@@ -159,6 +120,12 @@ impl RecordedTape {
         self.len() == 0
     }
 
+    /// How many entries replay runs inside re-rolled loops (the rest run one by one): a tape of
+    /// a loop is its body repeated, and replay finds that repetition (see the module docs).
+    pub fn looped_len(&self) -> usize {
+        self.program.looped()
+    }
+
     /// Number of guarded comparisons.
     pub fn n_guards(&self) -> usize {
         self.guards.len()
@@ -177,55 +144,14 @@ impl RecordedTape {
                 got: x.len(),
             });
         }
-        let (values, nodes) = (&mut self.values, &mut self.nodes);
-        for (i, ins) in self.program.iter().enumerate().skip(1) {
-            // Each arm is one primitive of the rule table with its operand kinds resolved when
-            // the program was built, so the loop does no per-operand constness test.
-            values[i] = match *ins {
-                Instr::Input(k) => x[k as usize],
-                Instr::Unary(u, a) => {
-                    let (v, d) = u.rule(values[a as usize]);
-                    nodes[i].da = d;
-                    v
-                }
-                Instr::Binary(b, l, r) => {
-                    let (v, dx, dy) = b.rule(values[l as usize], values[r as usize]);
-                    nodes[i].da = dx;
-                    nodes[i].db = dy;
-                    v
-                }
-                Instr::BinaryConstLhs(b, c, r) => {
-                    let (v, _, dy) = b.rule(c, values[r as usize]);
-                    nodes[i].db = dy;
-                    v
-                }
-                Instr::BinaryConstRhs(b, l, c) => {
-                    let (v, dx, _) = b.rule(values[l as usize], c);
-                    nodes[i].da = dx;
-                    v
-                }
-                Instr::Add(l, r) => values[l as usize] + values[r as usize],
-                Instr::AddConst(a, c) => values[a as usize] + c,
-                Instr::MulConst(a, c) => values[a as usize] * c,
-                Instr::DivConst(a, c) => values[a as usize] / c,
-                Instr::Step(st, a) => st.value(values[a as usize]),
-                Instr::MulAddPart => 0.0,
-                Instr::MulAdd => {
-                    let op = self.ops[i];
-                    let arg = |k: usize| {
-                        let s = op.args[k] as usize;
-                        if s == 0 { op.consts[k] } else { values[s] }
-                    };
-                    let (v, da, db, dc) = Ternary::MulAdd.rule(arg(0), arg(1), arg(2));
-                    if nodes[i].a != 0 {
-                        nodes[i - 1].da = da;
-                        nodes[i - 1].db = db;
-                    }
-                    nodes[i].db = dc;
-                    v
-                }
-            };
-        }
+        self.program.forward(
+            x,
+            &self.ops,
+            &mut self.values,
+            &mut self.nodes,
+            &mut self.partials,
+        );
+        let values = &self.values;
         for (k, g) in self.guards.iter().enumerate() {
             let a = if g.lhs == 0 {
                 g.consts[0]
@@ -268,14 +194,17 @@ impl RecordedTape {
     }
 
     fn sweep(&mut self, seeds: &[f64]) -> Vec<f64> {
-        self.adj.iter_mut().for_each(|a| *a = 0.0);
+        // `adj` is all zeros here: each sweep leaves it so (see `Program::sweep`)
         for (&s, &w) in self.outputs.iter().zip(seeds) {
             if s != 0 {
                 self.adj[s as usize] += w;
             }
         }
-        sweep_nodes(&self.nodes, &mut self.adj, 1, self.nodes.len());
-        self.adj[1..=self.n_inputs].to_vec()
+        self.program
+            .sweep(&self.values, &self.nodes, &self.partials, &mut self.adj);
+        let g = self.adj[1..=self.n_inputs].to_vec();
+        self.adj[..=self.n_inputs].fill(0.0);
+        g
     }
 
     /// The value and gradient at `x` of a recorded scalar function.
@@ -570,12 +499,14 @@ impl RecordedTape {
                 outcome,
             });
         }
+        let program = Program::new(&ops);
         Ok(RecordedTape {
             n_inputs,
             outputs,
             output_consts,
             nodes,
-            program: compile(&ops),
+            partials: vec![0.0; program.n_partials()],
+            program,
             ops,
             guards,
             values: vec![0.0; n_nodes],
