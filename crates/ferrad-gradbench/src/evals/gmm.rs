@@ -1,29 +1,38 @@
 //! `gmm`: the log posterior of a Gaussian mixture model with a Wishart prior (ADBench, with
 //! GradBench's fixes), and its gradient with respect to `alpha`, `mu`, `q` and `l`.
 //!
-//! Mode: reverse, split at the log-sum-exp. The objective is
-//! `C + Σᵢ lse_k(βᵢₖ) − n·lse(α) + prior`, where `βᵢₖ = αₖ + Σⱼ qₖⱼ − ½‖Qₖ(xᵢ − μₖ)‖²` depends on
-//! component `k`'s parameters only. A single tape of the whole objective would hold
-//! `~n·k·d²` entries (10 GB at `d = 64, k = 100, n = 1000`), so the gradient is assembled by
-//! reverse mode piece by piece, every derivative taken by ferrad:
-//! 1. the adjoint `wᵢₖ` of each `βᵢₖ` is `∂ lse/∂βᵢₖ`, from [`ferrad::gradient`] of the generic
-//!    [`super::lse::lse`] at the point's `βᵢ·`;
+//! Mode: compiled reverse (`#[ferrad::autodiff_reverse]`, lowered through ferrad-ir), split at
+//! the log-sum-exp. The objective is `C + Σᵢ lse_k(βᵢₖ) − n·lse(α) + prior`, where
+//! `βᵢₖ = αₖ + Σⱼ qₖⱼ − ½‖Qₖ(xᵢ − μₖ)‖²` depends on component `k`'s parameters only. Reverse mode
+//! of the whole objective would sweep `n·k·d²` terms back; instead the gradient is assembled
+//! piece by piece, every derivative taken by ferrad's compiled reverse mode:
+//! 1. the adjoint `wᵢₖ` of each `βᵢₖ` is `∂ lse/∂βᵢₖ`, from the compiled derivative of
+//!    [`super::lse::lse_shifted`] at the point's `βᵢ·` (the `β`s themselves are the primal's,
+//!    plain `f64`);
 //! 2. with those adjoints fixed, `Σᵢ wᵢₖ·∇βᵢₖ = ∇Fₖ` for `Fₖ(θₖ) = Σᵢ wᵢₖ·βᵢₖ(θₖ)`, and `Fₖ` only
 //!    needs the weighted moments `Σᵢ wᵢₖ`, `Σᵢ wᵢₖ xᵢ`, `Σᵢ wᵢₖ xᵢxᵢᵀ` of the data (plain `f64`
-//!    sums, no derivative), since `Σᵢ wᵢ‖Q(xᵢ − μ)‖² = tr(Q S Qᵀ)` with
-//!    `S = Σᵢ wᵢ(xᵢ − μ)(xᵢ − μ)ᵀ`. So [`weighted_beta_sum`] is recorded once per component
-//!    (`~d³/3` entries instead of `n·d²`) and swept once;
-//! 3. the terms that do not involve the data (`−n·lse(α)` and the prior) are one
-//!    [`ferrad::gradient`] over all parameters.
+//!    sums, no derivative), since `Σᵢ wᵢ‖Q(xᵢ − μ)‖² = ⟨QᵀQ, S⟩` with
+//!    `S = Σᵢ wᵢ(xᵢ − μ)(xᵢ − μ)ᵀ`. So [`weighted_beta_sum_compiled`] (`~d³/6` terms instead of
+//!    `n·d²`) is differentiated once per component;
+//! 3. the terms that do not involve the data (`−n·lse(α)` and the prior) are one compiled
+//!    derivative, of [`rest_compiled`].
 //!
-//! Invariant: the primal and every recorded piece call the same generic [`beta`] and [`rest`];
-//! [`weighted_beta_sum`] equals `Σᵢ wᵢ·beta(…, xᵢ)` for any weights (tested).
+//! The compiled subset has no `Const` slices, so the moments enter as `Duplicated` slices whose
+//! shadows are scratch. The primal evaluates the `β`s with `exp(qₖ)` and `αₖ + Σⱼ qₖⱼ` hoisted
+//! out of the loop over points, component by component (so `Qₖ` stays in cache).
+//!
+//! Invariant: the generic [`Gmm::objective`] (with [`beta`] and [`Gmm::rest`]) is the reference
+//! definition; the fast primal [`Gmm::primal`], [`weighted_beta_sum_compiled`] (equal to
+//! `Σᵢ wᵢ·beta(…, xᵢ)` for any weights) and [`rest_compiled`] agree with it to rounding, the
+//! gradient agrees with a tape of it, and every derivative uses the compiled backend
+//! (`__FERRAD_BACKEND_* == "ir"`) — all tested.
 
+use ferrad::autodiff_reverse;
 use ferrad::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::lse::lse;
+use super::lse::{d_lse_shifted, lse, max};
 use crate::timing::{Evaluated, Prepare, Runs, parse};
 
 #[derive(Deserialize)]
@@ -160,6 +169,13 @@ impl Moments {
         }
     }
 
+    /// Back to zero.
+    pub fn clear(&mut self) {
+        self.w = 0.0;
+        self.m1.fill(0.0);
+        self.m2.fill(0.0);
+    }
+
     /// Copies the lower triangle of `m2` to the upper one.
     pub fn mirror(&mut self) {
         let d = self.m1.len();
@@ -171,32 +187,98 @@ impl Moments {
     }
 }
 
-/// `Σᵢ wᵢ·βᵢ` for one component from the weighted moments of the points:
-/// `W·(α + Σⱼ qⱼ) − ½ Σ_r [q_rᵀ M₂ q_r − 2 (q_r·μ)(q_r·M₁) + W (q_r·μ)²]`, where `q_r` is row `r`
-/// of `Q(q, l)` — `tr(Q S Qᵀ)` for the scatter matrix `S` of the points about `μ`.
-pub fn weighted_beta_sum<T: Real>(alpha: T, mu: &[T], q: &[T], l: &[T], m: &Moments) -> T {
+/// `Σᵢ wᵢ·βᵢ` for one component from the weighted moments of the points (`w = Σ wᵢ`,
+/// `m1 = Σ wᵢ xᵢ`, `m2 = Σ wᵢ xᵢxᵢᵀ` of which only the lower triangle is read):
+/// `W·(α + Σⱼ qⱼ) − ½ ⟨G, S⟩` with `G = QᵀQ` (`G_ab` is the dot product of columns `a` and `b`
+/// of `Q(q, l)`, whose strictly lower part is stored column by column in `l`) and
+/// `S_ab = M₂_ab − μ_a M₁_b − M₁_a μ_b + W μ_a μ_b`, the scatter of the points about `μ`.
+#[autodiff_reverse(
+    d_weighted_beta_sum,
+    Active,
+    Duplicated,
+    Duplicated,
+    Duplicated,
+    Const,
+    Duplicated,
+    Duplicated,
+    ActiveOnly
+)]
+#[allow(clippy::needless_range_loop)] // index loops are the compiled subset
+pub fn weighted_beta_sum_compiled(
+    alpha: f64,
+    mu: &[f64],
+    q: &[f64],
+    l: &[f64],
+    w: f64,
+    m1: &[f64],
+    m2: &[f64],
+) -> f64 {
     let d = mu.len();
-    // Row r of Q: Q[r][c] = l[start(c) + r − c − 1] for c < r (columns are stored in order),
-    // Q[r][r] = exp(q_r).
-    let start = |c: usize| c * (d - 1) - c * c.saturating_sub(1) / 2;
-    let mut row: Vec<T> = Vec::with_capacity(d);
-    let mut total = T::cst(0.0);
-    for r in 0..d {
-        row.clear();
-        row.extend((0..r).map(|c| l[start(c) + r - c - 1]));
-        row.push(q[r].exp());
-        let mut quad = T::cst(0.0);
-        for (a, &qa) in row.iter().enumerate() {
-            let m2a = &m.m2[a * d..a * d + r + 1];
-            let v: T = row.iter().zip(m2a).map(|(&qb, &s)| qb * s).sum();
-            quad += qa * v;
+    let mut total = 0.0;
+    let mut sum_q = 0.0;
+    // column a of Q: Q_aa = exp(q_a), Q_ra = l[sa + r − a − 1] for r > a
+    let mut sa = 0;
+    for a in 0..d {
+        let ea = q[a].exp();
+        sum_q += q[a];
+        let mu_a = mu[a];
+        let m1_a = m1[a];
+        let mut gaa = ea * ea;
+        for r in a + 1..d {
+            let v = l[sa + r - a - 1];
+            gaa += v * v;
         }
-        let q_mu: T = row.iter().zip(mu).map(|(&a, &b)| a * b).sum();
-        let q_m1: T = row.iter().zip(&m.m1).map(|(&a, &b)| a * b).sum();
-        total += quad - q_mu * q_m1 * 2.0 + q_mu * q_mu * m.w;
+        total += gaa * (m2[a * d + a] - mu_a * m1_a * 2.0 + w * mu_a * mu_a);
+        let mut sb = sa + d - 1 - a;
+        for b in a + 1..d {
+            let mut g = l[sa + b - a - 1] * q[b].exp();
+            for r in b + 1..d {
+                g += l[sa + r - a - 1] * l[sb + r - b - 1];
+            }
+            let s_ab = m2[b * d + a] - mu_a * m1[b] - m1_a * mu[b] + w * mu_a * mu[b];
+            total += g * s_ab * 2.0;
+            sb += d - 1 - b;
+        }
+        sa += d - 1 - a;
     }
-    let sum_q: T = q.iter().copied().sum();
-    (alpha + sum_q) * m.w - total * 0.5
+    (alpha + sum_q) * w - total * 0.5
+}
+
+/// [`weighted_beta_sum_compiled`] with the moments of `m`.
+pub fn weighted_beta_sum(alpha: f64, mu: &[f64], q: &[f64], l: &[f64], m: &Moments) -> f64 {
+    weighted_beta_sum_compiled(alpha, mu, q, l, m.w, &m.m1, &m.m2)
+}
+
+/// The terms without data, [`Gmm::rest`] in the compiled subset: `−n·lse(α)` (shifted by the
+/// constant `a`, see [`super::lse::lse_shifted`]) minus the Wishart prior
+/// `Σₖ ½γ²‖Qₖ‖²_F − m·Σⱼ qₖⱼ` (constants excluded).
+#[autodiff_reverse(
+    d_rest, Duplicated, Duplicated, Duplicated, Const, Const, Const, Const, ActiveOnly
+)]
+#[allow(clippy::needless_range_loop)] // index loops are the compiled subset
+pub fn rest_compiled(
+    alpha: &[f64],
+    q: &[f64],
+    l: &[f64],
+    a: f64,
+    n: f64,
+    gamma: f64,
+    m: f64,
+) -> f64 {
+    let mut s = 0.0;
+    for i in 0..alpha.len() {
+        s += (alpha[i] - a).exp();
+    }
+    let mut frobenius = 0.0;
+    let mut sum_q = 0.0;
+    for j in 0..q.len() {
+        frobenius += (q[j] * 2.0).exp();
+        sum_q += q[j];
+    }
+    for j in 0..l.len() {
+        frobenius += l[j] * l[j];
+    }
+    -(s.ln() + a) * n - (frobenius * (0.5 * gamma * gamma) - sum_q * m)
 }
 
 impl Gmm {
@@ -270,60 +352,100 @@ impl Gmm {
         slse + self.rest(p) + self.constant()
     }
 
+    /// `βᵢₖ` for every point and component, `n × k` row-major: component by component, with
+    /// `exp(qₖ)` and `αₖ + Σⱼ qₖⱼ` hoisted out of the loop over points (the same arithmetic as
+    /// [`beta`]).
+    pub fn betas(&self, p: &[f64]) -> Vec<f64> {
+        let (alpha, mu, q, l) = self.split(p);
+        let (d, k, ls) = (self.d, self.k, self.l_size());
+        let mut out = vec![0.0; self.n * k];
+        let (mut e, mut xc, mut o) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+        for ik in 0..k {
+            let mu_k = &mu[ik * d..(ik + 1) * d];
+            let q_k = &q[ik * d..(ik + 1) * d];
+            let l_k = &l[ik * ls..(ik + 1) * ls];
+            for (ej, &qj) in e.iter_mut().zip(q_k) {
+                *ej = qj.exp();
+            }
+            let c = alpha[ik] + q_k.iter().sum::<f64>();
+            for (i, xi) in self.x.chunks_exact(d).enumerate() {
+                for j in 0..d {
+                    xc[j] = xi[j] - mu_k[j];
+                    o[j] = e[j] * xc[j];
+                }
+                // Q's strictly lower part, column by column
+                let mut idx = 0;
+                for (col, &xcol) in xc.iter().enumerate() {
+                    let len = d - 1 - col;
+                    for (oo, &lv) in o[col + 1..].iter_mut().zip(&l_k[idx..idx + len]) {
+                        *oo += lv * xcol;
+                    }
+                    idx += len;
+                }
+                let sq: f64 = o.iter().map(|&v| v * v).sum();
+                out[i * k + ik] = c - sq * 0.5;
+            }
+        }
+        out
+    }
+
+    fn rest_args(&self) -> (f64, f64, f64) {
+        (self.n as f64, self.gamma, self.m as f64)
+    }
+
+    /// [`Gmm::objective`] in `f64`, fast: [`Gmm::betas`], then one `lse` per point.
+    pub fn primal(&self, p: &[f64]) -> f64 {
+        let (alpha, _, q, l) = self.split(p);
+        let (n, gamma, m) = self.rest_args();
+        let betas = self.betas(p);
+        let slse: f64 = betas.chunks_exact(self.k).map(lse).sum();
+        slse + rest_compiled(alpha, q, l, max(alpha), n, gamma, m) + self.constant()
+    }
+
     /// The gradient of [`Gmm::objective`] (see the module documentation for the split).
     pub fn gradient(&self, p: &[f64]) -> Vec<f64> {
         let (d, k, ls) = (self.d, self.k, self.l_size());
-        let (_, mut grad) = ferrad::reverse::gradient_with(|v| self.rest(v), p);
+        let (alpha, mu, q, l) = self.split(p);
+        let mut grad = vec![0.0; p.len()];
         let (g_alpha, rest) = grad.split_at_mut(k);
         let (g_mu, rest) = rest.split_at_mut(k * d);
         let (g_q, g_l) = rest.split_at_mut(k * d);
-        let (alpha, mu, q, l) = self.split(p);
-        let lse_fn = ferrad::scalar_fn!(lse);
-        let mut betas = vec![0.0; k];
-        let mut moments = vec![Moments::zero(d); k];
-        for xi in self.x.chunks_exact(d) {
-            for (ik, b) in betas.iter_mut().enumerate() {
-                *b = beta(
-                    alpha[ik],
-                    &mu[ik * d..(ik + 1) * d],
-                    &q[ik * d..(ik + 1) * d],
-                    &l[ik * ls..(ik + 1) * ls],
-                    xi,
-                );
-            }
-            let (_, w) = ferrad::gradient(&lse_fn, &betas);
-            for (m, &wk) in moments.iter_mut().zip(&w) {
-                m.add(wk, xi);
-            }
+        let (n, gamma, m) = self.rest_args();
+        d_rest(alpha, g_alpha, q, g_q, l, g_l, max(alpha), n, gamma, m, 1.0);
+        // the posterior weights wᵢₖ = ∂ lse(βᵢ·)/∂βᵢₖ, in place of the βs
+        let mut weights = self.betas(p);
+        let mut w_row = vec![0.0; k];
+        for row in weights.chunks_exact_mut(k) {
+            w_row.fill(0.0);
+            d_lse_shifted(row, &mut w_row, max(row), 1.0);
+            row.copy_from_slice(&w_row);
         }
-        let mut theta = Vec::with_capacity(1 + 2 * d + ls);
-        for (ik, m) in moments.iter_mut().enumerate() {
-            m.mirror();
-            theta.clear();
-            theta.push(alpha[ik]);
-            theta.extend_from_slice(&mu[ik * d..(ik + 1) * d]);
-            theta.extend_from_slice(&q[ik * d..(ik + 1) * d]);
-            theta.extend_from_slice(&l[ik * ls..(ik + 1) * ls]);
-            let tape = Tape::<f64>::new();
-            let v = tape.vars(&theta);
-            let f = weighted_beta_sum(v[0], &v[1..1 + d], &v[1 + d..1 + 2 * d], &v[1 + 2 * d..], m);
-            let adj = tape.adjoints_wrt(&[(f, 1.0)], &v);
-            g_alpha[ik] += adj[0];
-            for (g, a) in g_mu[ik * d..(ik + 1) * d].iter_mut().zip(&adj[1..1 + d]) {
-                *g += a;
-            }
-            for (g, a) in g_q[ik * d..(ik + 1) * d]
-                .iter_mut()
-                .zip(&adj[1 + d..1 + 2 * d])
+        let mut moments = Moments::zero(d);
+        let (mut scratch1, mut scratch2) = (vec![0.0; d], vec![0.0; d * d]);
+        for ik in 0..k {
+            moments.clear();
+            for (xi, w) in self
+                .x
+                .chunks_exact(d)
+                .zip(weights.iter().skip(ik).step_by(k))
             {
-                *g += a;
+                moments.add(*w, xi);
             }
-            for (g, a) in g_l[ik * ls..(ik + 1) * ls]
-                .iter_mut()
-                .zip(&adj[1 + 2 * d..])
-            {
-                *g += a;
-            }
+            g_alpha[ik] += d_weighted_beta_sum(
+                alpha[ik],
+                &mu[ik * d..(ik + 1) * d],
+                &mut g_mu[ik * d..(ik + 1) * d],
+                &q[ik * d..(ik + 1) * d],
+                &mut g_q[ik * d..(ik + 1) * d],
+                &l[ik * ls..(ik + 1) * ls],
+                &mut g_l[ik * ls..(ik + 1) * ls],
+                moments.w,
+                &moments.m1,
+                &mut scratch1,
+                &moments.m2,
+                &mut scratch2,
+                1.0,
+            );
         }
         grad
     }
@@ -367,7 +489,7 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
         gamma: inp.gamma,
     };
     match function {
-        "objective" => Ok(prep.run(runs, || g.objective(&p), |y| json!(y))),
+        "objective" => Ok(prep.run(runs, || g.primal(&p), |y| json!(y))),
         "jacobian" => Ok(prep.run(
             runs,
             || g.gradient(&p),
@@ -381,5 +503,53 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
             function,
             &["objective", "jacobian"],
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(d: usize, k: usize, n: usize) -> (Gmm, Vec<f64>) {
+        let x = (0..n * d).map(|i| (i as f64 * 0.37).sin()).collect();
+        let g = Gmm {
+            d,
+            k,
+            n,
+            x,
+            m: 2,
+            gamma: 1.3,
+        };
+        let p = (0..g.n_params())
+            .map(|i| 0.3 * (i as f64 * 0.71 + 0.2).cos())
+            .collect();
+        (g, p)
+    }
+
+    #[test]
+    fn compiled_pieces_agree_with_the_generic_objective_and_its_tape() {
+        assert_eq!(__FERRAD_BACKEND_d_weighted_beta_sum, "ir");
+        assert_eq!(__FERRAD_BACKEND_d_rest, "ir");
+        for (d, k, n) in [(1, 1, 2), (3, 2, 5), (5, 3, 7)] {
+            let (g, p) = problem(d, k, n);
+            let want = g.objective(&p);
+            let got = g.primal(&p);
+            assert!(
+                (got - want).abs() < 1e-12 * (1.0 + want.abs()),
+                "{got} vs {want}"
+            );
+            let (alpha, _, q, l) = g.split(&p);
+            let (nf, gamma, m) = g.rest_args();
+            let rest = rest_compiled(alpha, q, l, max(alpha), nf, gamma, m);
+            assert!((rest - g.rest(&p)).abs() < 1e-12 * (1.0 + rest.abs()));
+            let (_, tape) = ferrad::reverse::gradient_with(|v| g.objective(v), &p);
+            let grad = g.gradient(&p);
+            for (i, (a, b)) in grad.iter().zip(&tape).enumerate() {
+                assert!(
+                    (a - b).abs() < 1e-10 * (1.0 + b.abs()),
+                    "d = {d}, [{i}]: {a} vs {b}"
+                );
+            }
+        }
     }
 }

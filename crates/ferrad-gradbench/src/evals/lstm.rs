@@ -1,10 +1,26 @@
 //! `lstm`: the loss of a multi-layer LSTM predicting a character sequence (ADBench), and its
 //! gradient with respect to the main and extra parameters.
 //!
-//! Mode: reverse ([`ferrad::reverse::gradient_with`]): `8·b·l + 3·b` inputs and one output. The
-//! sequential loop over `c` characters makes a tape of `~30·c·l·b` entries (a few hundred MB at
-//! most at the default workloads), recorded once and swept once.
+//! Mode: compiled reverse, checkpointed per character. `8·b·l + 3·b` inputs and one output call
+//! for reverse mode; the loop over `c` characters is sequential, so the primal keeps the state
+//! (`2·b·l` floats) before each character and the backward pass pulls the state's adjoint `w`
+//! back one character at a time, accumulating the parameters' gradient. One character's
+//! vector-Jacobian product is the gradient of the scalar `⟨w, state'⟩ + lossₜ`: that is
+//! [`step_dot`], plain `f64` code in the compiled subset of `#[ferrad::autodiff_reverse]`, so
+//! each character costs one fused, tape-free sweep emitted by ferrad-ir. It needs no state
+//! vector of its own: every gate is elementwise in the bit `i`, so for each `i` the layers are a
+//! loop carrying one scalar (the layer input), and the softmax couples the bits only through
+//! the sums `Σ exp(ŷᵢ)`, `Σ ŷᵢ·goldᵢ` and `Σ goldᵢ`.
+//!
+//! The compiled subset has no integer parameters or `Const` slices: the number of layers comes
+//! in as the length of a slice (`layers`), and the data (`input`, `gold`) as `Duplicated` slices
+//! whose shadows are scratch.
+//!
+//! Invariant: the primal and the forward pass of the gradient run the same generic
+//! [`Lstm::step`]; [`step_dot`] equals `⟨w, state'⟩ + lossₜ` of it to rounding and its
+//! derivative uses the compiled backend (`__FERRAD_BACKEND_d_step_dot == "ir"`), both tested.
 
+use ferrad::autodiff_reverse;
 use ferrad::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -39,47 +55,150 @@ fn sigmoid<T: Real>(x: T) -> T {
 }
 
 impl Lstm {
-    /// The loss for the parameters `[main (8·b·l) | extra (3·b)]`.
-    pub fn objective<T: Real>(&self, params: &[T]) -> T {
+    /// One character `t`: updates `state` and returns this character's term
+    /// `Σᵢ (ŷᵢ − lse(ŷ))·goldᵢ` of the (negated, unnormalized) loss.
+    pub fn step<T: Real>(&self, params: &[T], t: usize, state: &mut [T], scratch: &mut [T]) -> T {
         let (l, b) = (self.l, self.b);
         let (main, extra) = params.split_at(8 * b * l);
         let (in_w, rest) = extra.split_at(b);
         let (out_w, out_b) = rest.split_at(b);
-        let mut state: Vec<T> = self.state.iter().map(|&v| T::cst(v)).collect();
-        let mut total = T::cst(0.0);
-        let mut ypred = vec![T::cst(0.0); b];
-        let mut layer_in = vec![T::cst(0.0); b];
-        for t in 0..self.c.saturating_sub(1) {
-            let input = &self.sequence[t * b..(t + 1) * b];
-            for i in 0..b {
-                layer_in[i] = in_w[i] * input[i];
-            }
-            for layer in 0..l {
-                let p = &main[8 * b * layer..8 * b * (layer + 1)];
-                let (hidden, cell) = state[2 * b * layer..2 * b * (layer + 1)].split_at_mut(b);
-                for i in 0..b {
-                    let forget = sigmoid(layer_in[i] * p[i] + p[4 * b + i]);
-                    let ingate = sigmoid(hidden[i] * p[b + i] + p[5 * b + i]);
-                    let outgate = sigmoid(layer_in[i] * p[2 * b + i] + p[6 * b + i]);
-                    let change = (hidden[i] * p[3 * b + i] + p[7 * b + i]).tanh();
-                    cell[i] = cell[i] * forget + ingate * change;
-                    hidden[i] = outgate * cell[i].tanh();
-                }
-                layer_in.copy_from_slice(hidden);
-            }
-            for i in 0..b {
-                ypred[i] = layer_in[i] * out_w[i] + out_b[i];
-            }
-            let sum: T = ypred.iter().map(|y| y.exp()).sum();
-            let lse = (sum + 2.0).ln();
-            let gold = &self.sequence[(t + 1) * b..(t + 2) * b];
-            for i in 0..b {
-                total += (ypred[i] - lse) * gold[i];
-            }
+        let (layer_in, ypred) = scratch.split_at_mut(b);
+        let input = &self.sequence[t * b..(t + 1) * b];
+        for i in 0..b {
+            layer_in[i] = in_w[i] * input[i];
         }
-        let count = (self.c.saturating_sub(1) * b) as f64;
-        -total / count
+        for layer in 0..l {
+            let p = &main[8 * b * layer..8 * b * (layer + 1)];
+            let (hidden, cell) = state[2 * b * layer..2 * b * (layer + 1)].split_at_mut(b);
+            for i in 0..b {
+                let forget = sigmoid(layer_in[i] * p[i] + p[4 * b + i]);
+                let ingate = sigmoid(hidden[i] * p[b + i] + p[5 * b + i]);
+                let outgate = sigmoid(layer_in[i] * p[2 * b + i] + p[6 * b + i]);
+                let change = (hidden[i] * p[3 * b + i] + p[7 * b + i]).tanh();
+                cell[i] = cell[i] * forget + ingate * change;
+                hidden[i] = outgate * cell[i].tanh();
+            }
+            layer_in.copy_from_slice(hidden);
+        }
+        for i in 0..b {
+            ypred[i] = layer_in[i] * out_w[i] + out_b[i];
+        }
+        let sum: T = ypred.iter().map(|y| y.exp()).sum();
+        let lse = (sum + 2.0).ln();
+        let gold = &self.sequence[(t + 1) * b..(t + 2) * b];
+        let mut total = T::cst(0.0);
+        for i in 0..b {
+            total += (ypred[i] - lse) * gold[i];
+        }
+        total
     }
+
+    fn count(&self) -> f64 {
+        (self.c.saturating_sub(1) * self.b) as f64
+    }
+
+    /// The loss for the parameters `[main (8·b·l) | extra (3·b)]`.
+    pub fn objective<T: Real>(&self, params: &[T]) -> T {
+        let mut state: Vec<T> = self.state.iter().map(|&v| T::cst(v)).collect();
+        let mut scratch = vec![T::cst(0.0); 2 * self.b];
+        let mut total = T::cst(0.0);
+        for t in 0..self.c.saturating_sub(1) {
+            total += self.step(params, t, &mut state, &mut scratch);
+        }
+        -total / self.count()
+    }
+
+    /// The gradient of [`Lstm::objective`], checkpointed per character (module documentation).
+    pub fn gradient(&self, params: &[f64]) -> Vec<f64> {
+        let (l, b) = (self.l, self.b);
+        let steps = self.c.saturating_sub(1);
+        let ns = 2 * b * l;
+        let mut states = Vec::with_capacity(steps * ns);
+        let mut state = self.state.clone();
+        let mut scratch = vec![0.0; 2 * b];
+        for t in 0..steps {
+            states.extend_from_slice(&state);
+            self.step(params, t, &mut state, &mut scratch);
+        }
+        let mut grad = vec![0.0; params.len()];
+        let (g_main, g_extra) = grad.split_at_mut(8 * b * l);
+        let (main, extra) = params.split_at(8 * b * l);
+        let layers = vec![0.0; l];
+        let (mut w, mut w_prev) = (vec![0.0; ns], vec![0.0; ns]);
+        let (mut sw, mut sb, mut sl) = (vec![0.0; ns], vec![0.0; b], vec![0.0; l]);
+        let mut sg = vec![0.0; b];
+        for t in (0..steps).rev() {
+            w_prev.fill(0.0);
+            d_step_dot(
+                main,
+                g_main,
+                extra,
+                g_extra,
+                &states[t * ns..(t + 1) * ns],
+                &mut w_prev,
+                &w,
+                &mut sw,
+                &self.sequence[t * b..(t + 1) * b],
+                &mut sb,
+                &self.sequence[(t + 1) * b..(t + 2) * b],
+                &mut sg,
+                &layers,
+                &mut sl,
+                self.count(),
+                1.0,
+            );
+            std::mem::swap(&mut w, &mut w_prev);
+        }
+        grad
+    }
+}
+
+/// `⟨w, state'⟩ + lossₜ` for one character: `state` is the state before it (`layers.len()`
+/// blocks of `[hidden (b) | cell (b)]`), `w` weighs the state after it, `input` and `gold` are
+/// the character and the next one (`b = input.len()`), and `lossₜ` is this character's share
+/// `−Σᵢ (ŷᵢ − lse(ŷ))·goldᵢ / count` of the loss.
+#[autodiff_reverse(
+    d_step_dot, Duplicated, Duplicated, Duplicated, Duplicated, Duplicated, Duplicated, Duplicated,
+    Const, ActiveOnly
+)]
+#[allow(clippy::too_many_arguments)]
+pub fn step_dot(
+    main: &[f64],
+    extra: &[f64],
+    state: &[f64],
+    w: &[f64],
+    input: &[f64],
+    gold: &[f64],
+    layers: &[f64],
+    count: f64,
+) -> f64 {
+    let b = input.len();
+    let mut dot = 0.0;
+    let mut sum_exp = 0.0;
+    let mut sum_yg = 0.0;
+    let mut sum_g = 0.0;
+    for i in 0..b {
+        let mut x = extra[i] * input[i];
+        for layer in 0..layers.len() {
+            let p = 8 * b * layer + i;
+            let h = 2 * b * layer + i;
+            let c = h + b;
+            let forget = 1.0 / ((-(x * main[p] + main[p + 4 * b])).exp() + 1.0);
+            let ingate = 1.0 / ((-(state[h] * main[p + b] + main[p + 5 * b])).exp() + 1.0);
+            let outgate = 1.0 / ((-(x * main[p + 2 * b] + main[p + 6 * b])).exp() + 1.0);
+            let change = (state[h] * main[p + 3 * b] + main[p + 7 * b]).tanh();
+            let cell = state[c] * forget + ingate * change;
+            let hidden = outgate * cell.tanh();
+            dot += w[h] * hidden + w[c] * cell;
+            x = hidden;
+        }
+        let ypred = x * extra[b + i] + extra[2 * b + i];
+        sum_exp += ypred.exp();
+        sum_yg += ypred * gold[i];
+        sum_g += gold[i];
+    }
+    let lse = (sum_exp + 2.0).ln();
+    dot - (sum_yg - lse * sum_g) / count
 }
 
 /// `lstm.evaluate`: `objective` or `jacobian`.
@@ -118,15 +237,71 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluated, String> {
     };
     match function {
         "objective" => Ok(prep.run(runs, || problem.objective(&params), |y| json!(y))),
-        "jacobian" => Ok(prep.run(
-            runs,
-            || ferrad::reverse::gradient_with(|v| problem.objective(v), &params).1,
-            |g| json!(g),
-        )),
+        "jacobian" => Ok(prep.run(runs, || problem.gradient(&params), |g| json!(g))),
         _ => Err(super::unknown_function(
             "lstm",
             function,
             &["objective", "jacobian"],
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(l: usize, b: usize, c: usize) -> (Lstm, Vec<f64>) {
+        let p = Lstm {
+            l,
+            c,
+            b,
+            state: (0..2 * l * b)
+                .map(|i| 0.5 * (i as f64 * 0.4).sin())
+                .collect(),
+            sequence: (0..c * b).map(|i| (i as f64 * 0.6).sin().abs()).collect(),
+        };
+        let params = (0..8 * b * l + 3 * b)
+            .map(|i| 0.5 * (i as f64 * 0.2 + 0.1).sin())
+            .collect();
+        (p, params)
+    }
+
+    #[test]
+    fn step_dot_is_compiled_and_matches_the_step() {
+        assert_eq!(__FERRAD_BACKEND_d_step_dot, "ir");
+        let (p, params) = problem(2, 3, 4);
+        let mut state = p.state.clone();
+        let w: Vec<f64> = (0..state.len()).map(|i| 1.0 + i as f64).collect();
+        let before = state.clone();
+        let mut scratch = vec![0.0; 2 * p.b];
+        let term = p.step(&params, 1, &mut state, &mut scratch);
+        let want = state.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() - term / p.count();
+        let (main, extra) = params.split_at(8 * p.b * p.l);
+        let got = step_dot(
+            main,
+            extra,
+            &before,
+            &w,
+            &p.sequence[p.b..2 * p.b],
+            &p.sequence[2 * p.b..3 * p.b],
+            &[0.0; 2],
+            p.count(),
+        );
+        assert!(
+            (got - want).abs() < 1e-12 * (1.0 + want.abs()),
+            "{got} vs {want}"
+        );
+    }
+
+    #[test]
+    fn gradient_matches_a_tape_of_the_whole_loss() {
+        for (l, b, c) in [(1, 2, 2), (2, 3, 5)] {
+            let (p, params) = problem(l, b, c);
+            let (_, tape) = ferrad::reverse::gradient_with(|v| p.objective(v), &params);
+            let got = p.gradient(&params);
+            for (i, (a, t)) in got.iter().zip(&tape).enumerate() {
+                assert!((a - t).abs() < 1e-12 * (1.0 + t.abs()), "[{i}]: {a} vs {t}");
+            }
+        }
     }
 }
