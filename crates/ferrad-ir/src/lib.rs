@@ -184,6 +184,11 @@ pub struct DiffOptions {
     pub policy: CachePolicy,
     /// The function to differentiate; default: the first one no other function calls.
     pub function: Option<String>,
+    /// Which parameters are differentiated (`Active`/`Duplicated`/`Dual`; `false`: `Const`, no
+    /// shadow, tangent or gradient); default: every float and buffer parameter. In
+    /// forward-over-reverse mode it selects the reverse derivative's, whose parameters then all
+    /// get tangents.
+    pub active: Option<Vec<bool>>,
 }
 
 impl Default for DiffOptions {
@@ -196,6 +201,7 @@ impl Default for DiffOptions {
             optimize: true,
             policy: CachePolicy::Recompute,
             function: None,
+            active: None,
         }
     }
 }
@@ -215,10 +221,10 @@ pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<D
     let f = transform::inline::inline_calls(m, id)?;
     let jopts = transform::jvp::JvpOptions {
         width: opts.width,
-        active: None,
+        active: opts.active.clone(),
     };
     let vopts = transform::vjp::VjpOptions {
-        active: None,
+        active: opts.active.clone(),
         policy: opts.policy,
     };
     let d = match opts.mode {
@@ -231,7 +237,11 @@ pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<D
             } else {
                 g
             };
-            transform::jvp::jvp(&g, &jopts)?
+            let all = transform::jvp::JvpOptions {
+                width: opts.width,
+                active: None,
+            };
+            transform::jvp::jvp(&g, &all)?
         }
     };
     if opts.optimize {

@@ -48,12 +48,12 @@
 //!
 //! # The compiled backend
 //!
-//! When the body lies in a simple subset — `f64` and `&[f64]` parameters, `let`/`let mut`
+//! When the body lies in a simple subset — `f64`, `&[f64]` and integer parameters, `let`/`let mut`
 //! scalars, `for i in a..b` (or `a..=b`) loops and `if`/`else` whose state is the `let mut`
 //! scalars assigned inside, indexing, `len()`, `+ - * /`, comparisons, unary minus, literals,
 //! `as f64`, the float methods of the rule table, a final expression or `return` — and the
-//! activities are reverse `Active`/`Const` scalars, `Duplicated` slices and an
-//! `Active`/`ActiveOnly` return, or forward `Dual`/`Const` scalars, `Dual`/`Dualv` slices and a
+//! activities are reverse `Active`/`Const` scalars, `Duplicated`/`Const` slices and an
+//! `Active`/`ActiveOnly` return, or forward `Dual`/`Const` scalars, `Dual`/`Dualv`/`Const` slices and a
 //! `Dual`/`DualOnly` return, the macro lowers the body to ferrad-ir, differentiates and
 //! optimizes it at expansion time, and the generated function runs that fused, tape-free code. Anything else (or a compiler error) silently keeps
 //! the operator-overloading backend. The signature is the same either way; the hidden

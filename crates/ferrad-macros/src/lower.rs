@@ -2,7 +2,8 @@
 //! text, differentiated by `ferrad_ir::diff_text` at expansion time, and the emitted Rust (one
 //! fused, tape-free function) becomes the body of the concrete derivative.
 //!
-//! The subset: parameters `f64` and `&[f64]` (or `&Vec<f64>`); `let` / `let mut` bindings of
+//! The subset: parameters `f64`, `&[f64]` (or `&Vec<f64>`) and integers (passed as `i64`);
+//! `Const` parameters get no shadow, tangent or gradient; `let` / `let mut` bindings of
 //! scalars; assignments `s = e`, `s += e`, `s -= e`, `s *= e`, `s /= e` to `let mut` scalars;
 //! `for i in a..b` / `a..=b` loops and `if`/`else` (statements or expressions; the state a
 //! loop carries or a branch yields is the outer `let mut` scalars assigned inside);
@@ -762,6 +763,7 @@ fn lower(func: &ItemFn, a: &Analysed) -> R<String> {
         let (ty, text) = match p.kind {
             Kind::Scalar => (Ty::F64, "f64"),
             Kind::Slice { mutable: false } => (Ty::Slice, "&[f64]"),
+            Kind::NonFloat if is_int(&p.ty) => (Ty::I64, "i64"),
             _ => return None,
         };
         let v = lw.fresh();
@@ -796,6 +798,14 @@ fn lower(func: &ItemFn, a: &Analysed) -> R<String> {
     ))
 }
 
+/// An integer type, passed to the compiled code as `i64`.
+fn is_int(ty: &syn::Type) -> bool {
+    const INTS: &[&str] = &[
+        "usize", "isize", "i64", "u64", "i32", "u32", "i16", "u16", "i8", "u8",
+    ];
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && INTS.iter().any(|t| p.path.is_ident(t)))
+}
+
 /// `v as i64 < 3` is not Rust (`<` would open generic arguments), but ferrad-ir's emitter
 /// writes it for integer comparisons: parenthesize `IDENT as TYPE` before a `<`.
 fn paren_casts(src: &str) -> String {
@@ -821,8 +831,16 @@ fn paren_casts(src: &str) -> String {
     out
 }
 
-/// The emitted derivative, parsed and renamed, with its arity checked.
-fn compile(text: &str, mode: Mode, width: usize, n_inputs: usize, n_out: usize) -> R<ItemFn> {
+/// The emitted derivative with respect to the `active` parameters, parsed and renamed, with
+/// its arity checked.
+fn compile(
+    text: &str,
+    mode: Mode,
+    width: usize,
+    active: &[bool],
+    n_inputs: usize,
+    n_out: usize,
+) -> R<ItemFn> {
     let opts = ferrad_ir::DiffOptions {
         mode: match mode {
             Mode::Forward => ferrad_ir::Mode::Forward,
@@ -830,6 +848,7 @@ fn compile(text: &str, mode: Mode, width: usize, n_inputs: usize, n_out: usize) 
         },
         width,
         emit: ferrad_ir::EmitKind::Rust,
+        active: Some(active.to_vec()),
         ..ferrad_ir::DiffOptions::default()
     };
     compile_with(text, &opts, n_inputs, n_out)
@@ -891,15 +910,18 @@ pub fn compiled_body(
     match attr.mode {
         Mode::Reverse => {
             matches!(ract, Activity::Active | Activity::ActiveOnly).then_some(())?;
-            // gradient slots of the scalar parameters: Some(index) when returned
-            let mut scalar_active: Vec<bool> = Vec::new();
+            // which parameters are differentiated, and the gradients returned (active scalars)
+            let mut active: Vec<bool> = Vec::new();
+            let mut n_grads = 0;
             let mut slots = Vec::new();
             for (p, sh) in a.params.iter().zip(shadows) {
                 let x = &p.name;
                 match (&p.kind, p.act) {
                     (Kind::Scalar, Activity::Active | Activity::Const) => {
                         args.push(quote!(#x));
-                        scalar_active.push(p.act == Activity::Active);
+                        let on = p.act == Activity::Active;
+                        active.push(on);
+                        n_grads += usize::from(on);
                         slots.push(Slot::Scalar);
                     }
                     (Kind::Slice { mutable: false }, Activity::Duplicated) => {
@@ -907,41 +929,51 @@ pub fn compiled_body(
                         checks.push(crate::expand::len_check(&fname, d, x, 1));
                         args.push(quote!(#x));
                         args.push(quote!(#d));
+                        active.push(true);
                         slots.extend([Slot::Slice, Slot::Grad]);
+                    }
+                    (Kind::Slice { mutable: false }, Activity::Const) => {
+                        args.push(quote!(#x));
+                        active.push(false);
+                        slots.push(Slot::Slice);
+                    }
+                    (Kind::NonFloat, _) => {
+                        args.push(quote!(#x as i64));
+                        active.push(false);
+                        slots.push(Slot::Int);
                     }
                     _ => return None,
                 }
             }
             args.push(quote!(#dret));
             slots.push(Slot::Seed);
-            let n_out = 1 + scalar_active.len();
-            let f = compile(&text, attr.mode, 1, args.len(), n_out)?;
+            let f = compile(&text, attr.mode, 1, &active, args.len(), 1 + n_grads)?;
             // Forward mode over this derivative can then be compiled from the same IR (its
             // result is one value and one tangent only when no scalar gradient is returned).
-            if !scalar_active.contains(&true) {
-                crate::nested::remember(&attr.name, &text, slots, *ract == Activity::Active);
+            if n_grads == 0 {
+                crate::nested::remember(
+                    &attr.name,
+                    &text,
+                    slots,
+                    active,
+                    *ract == Activity::Active,
+                );
             }
-            let gs: Vec<syn::Ident> = (0..scalar_active.len())
+            let grads: Vec<syn::Ident> = (0..n_grads)
                 .map(|k| quote::format_ident!("__g{}", k))
                 .collect();
-            let bind = if gs.is_empty() {
+            let bind = if grads.is_empty() {
                 quote!(__p)
             } else {
-                quote!((__p, #(#gs),*))
+                quote!((__p, #(#grads),*))
             };
-            let grads: Vec<&syn::Ident> = gs
-                .iter()
-                .zip(&scalar_active)
-                .filter(|(_, a)| **a)
-                .map(|(g, _)| g)
-                .collect();
             let primal = *ract == Activity::Active;
             let ret = match (primal, grads.len()) {
                 (true, 0) => quote!(__p),
                 (true, _) => quote!((__p, #(#grads),*)),
                 (false, 0) => quote!(()),
                 (false, 1) => {
-                    let g = grads[0];
+                    let g = &grads[0];
                     quote!(#g)
                 }
                 (false, _) => quote!((#(#grads),*)),
@@ -957,12 +989,21 @@ pub fn compiled_body(
         Mode::Forward => {
             let w = attr.width;
             matches!(ract, Activity::Dual | Activity::DualOnly).then_some(())?;
+            let mut active: Vec<bool> = Vec::new();
             for (p, sh) in a.params.iter().zip(shadows) {
                 let x = &p.name;
-                args.push(quote!(#x));
+                let on = matches!(p.act, Activity::Dual | Activity::Dualv);
+                active.push(on);
+                match &p.kind {
+                    Kind::NonFloat => args.push(quote!(#x as i64)),
+                    _ => args.push(quote!(#x)),
+                }
                 match (&p.kind, p.act) {
                     (Kind::Scalar, Activity::Dual) => args.extend(sh.iter().map(|s| quote!(#s))),
-                    (Kind::Scalar, Activity::Const) => args.extend((0..w).map(|_| quote!(0.0))),
+                    (
+                        Kind::Scalar | Kind::Slice { mutable: false } | Kind::NonFloat,
+                        Activity::Const,
+                    ) => {}
                     (Kind::Slice { mutable: false }, Activity::Dual) => {
                         for s in sh {
                             checks.push(crate::expand::len_check(&fname, s, x, 1));
@@ -981,7 +1022,7 @@ pub fn compiled_body(
                     _ => return None,
                 }
             }
-            let f = compile(&text, attr.mode, w, args.len(), w + 1)?;
+            let f = compile(&text, attr.mode, w, &active, args.len(), w + 1)?;
             let ts: Vec<syn::Ident> = (0..w).map(|k| quote::format_ident!("__t{}", k)).collect();
             let ret = match (ract, w) {
                 (Activity::Dual, 1) => quote!((__p, __t0)),

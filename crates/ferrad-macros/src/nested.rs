@@ -32,12 +32,14 @@ use crate::sig::{Analysed, Kind};
 /// One parameter of a compiled reverse derivative, as ferrad-ir's VJP takes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Slot {
-    /// An `f64` input (`Const`: the VJP computes its gradient, the derivative drops it).
+    /// An `f64` input (`Const`: only derivatives without scalar gradients are remembered).
     Scalar,
-    /// A `&[f64]` input.
+    /// A `&[f64]` input (followed by [`Slot::Grad`] when `Duplicated`).
     Slice,
     /// The `&mut [f64]` shadow that the gradient of the previous slice accumulates into.
     Grad,
+    /// An integer input (passed as `i64`, no tangent).
+    Int,
     /// The output seed `dret`.
     Seed,
 }
@@ -47,6 +49,8 @@ pub enum Slot {
 pub struct Compiled {
     ir: String,
     slots: Vec<Slot>,
+    /// The reverse derivative's active parameters (of the primal).
+    active: Vec<bool>,
     /// Whether the derivative returns the primal value (output `Active`, not `ActiveOnly`).
     returns_primal: bool,
 }
@@ -54,7 +58,7 @@ pub struct Compiled {
 static COMPILED: Mutex<Option<HashMap<(String, String), Compiled>>> = Mutex::new(None);
 
 /// Records that `name` (a reverse derivative in the current file) was compiled from `ir`.
-pub fn remember(name: &Ident, ir: &str, slots: Vec<Slot>, returns_primal: bool) {
+pub fn remember(name: &Ident, ir: &str, slots: Vec<Slot>, active: Vec<bool>, returns_primal: bool) {
     let key = (crate::rewrite::file_of(name.span()), name.to_string());
     if let Ok(mut t) = COMPILED.lock() {
         t.get_or_insert_with(HashMap::new).insert(
@@ -62,6 +66,7 @@ pub fn remember(name: &Ident, ir: &str, slots: Vec<Slot>, returns_primal: bool) 
             Compiled {
                 ir: ir.to_string(),
                 slots,
+                active,
                 returns_primal,
             },
         );
@@ -111,6 +116,10 @@ pub fn forward_over_reverse(
     let mut args: Vec<TokenStream> = Vec::new();
     let mut checks: Vec<TokenStream> = Vec::new();
     for (arg, slot) in call.args.iter().zip(&c.slots) {
+        if *slot == Slot::Int {
+            args.push(quote!((#arg) as i64));
+            continue;
+        }
         match arg {
             // a literal (the seed, a constant scalar): no tangent
             Expr::Lit(l) => {
@@ -178,17 +187,16 @@ pub fn forward_over_reverse(
         mode: ferrad_ir::Mode::ForwardOverReverse,
         width: 1,
         emit: ferrad_ir::EmitKind::Rust,
+        active: Some(c.active.clone()),
         ..ferrad_ir::DiffOptions::default()
     };
-    // The VJP returns the primal and the gradient of every scalar input (the `Const` ones are
-    // dropped by the reverse derivative); its JVP pairs each result with its tangent.
-    let n_scalars = c.slots.iter().filter(|s| **s == Slot::Scalar).count();
-    let f = crate::lower::compile_with(&c.ir, &opts, args.len(), 2 * (1 + n_scalars))?;
+    // The VJP (no scalar gradients) returns the primal; its JVP pairs it with its tangent.
+    let f = crate::lower::compile_with(&c.ir, &opts, args.len(), 2)?;
     Some(quote! {
         #allows
         #f
         #(#checks)*
-        let (__p, __t0, ..) = __ferrad_ir(#(#args),*);
+        let (__p, __t0) = __ferrad_ir(#(#args),*);
         #ret
     })
 }

@@ -495,3 +495,37 @@ fn forward_over_compiled_reverse_carries_every_tangent() {
         .collect();
     assert_all_close("tangent of the gradient", &dg, &fd, 1e-6);
 }
+
+// ---- constant slices and integer parameters stay out of the derivative ----
+
+/// `Σ_{i<n} wᵢ · sin(xᵢ)·c`: data `w`, a size `n` and a scale `c`, none differentiated.
+#[autodiff_reverse(d_weighted, Duplicated, Const, Const, Const, Active)]
+#[autodiff_forward(j_weighted, Dual, Const, Const, Const, Dual)]
+fn weighted(x: &[f64], w: &[f64], n: usize, c: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..n {
+        s += w[i] * x[i].sin() * c;
+    }
+    s
+}
+
+#[test]
+fn const_slices_and_integers_are_compiled() {
+    assert_eq!(__FERRAD_BACKEND_d_weighted, "ir");
+    assert_eq!(__FERRAD_BACKEND_j_weighted, "ir");
+    let x: [f64; 4] = [0.3, -1.1, 2.0, 0.7];
+    let w: [f64; 4] = [2.0, 0.5, -1.0, 4.0];
+    let (n, c) = (3, 1.5);
+    let want: Vec<f64> = (0..4)
+        .map(|i| if i < n { w[i] * x[i].cos() * c } else { 0.0 })
+        .collect();
+    let mut g = vec![0.0; 4];
+    let y = d_weighted(&x, &mut g, &w, n, c, 1.0);
+    assert!(close(y, weighted(&x, &w, n, c), 1e-15));
+    assert_all_close("gradient", &g, &want, 1e-15);
+    let v = [1.0, -2.0, 0.5, 3.0];
+    let (y2, dy) = j_weighted(&x, &v, &w, n, c);
+    assert!(close(y2, y, 1e-15));
+    let want_dy: f64 = want.iter().zip(&v).map(|(a, b)| a * b).sum();
+    assert!(close(dy, want_dy, 1e-14), "{dy} vs {want_dy}");
+}
