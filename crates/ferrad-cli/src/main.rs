@@ -40,6 +40,14 @@ enum Command {
         /// No progress bar.
         #[arg(long)]
         no_progress: bool,
+        /// Add peer rows timed in the same run: JAX jit on one core (if python3 can import jax,
+        /// or after --install-peers) and num-dual (when built with --features peers-num-dual).
+        #[arg(long)]
+        peers: bool,
+        /// Create a venv (target/peers-venv, or $FERRAD_PEERS_VENV) with jax for --peers,
+        /// then exit (or run the bench if --peers is given too).
+        #[arg(long)]
+        install_peers: bool,
     },
     /// Differentiate a function written in ferrad-ir text and print the derivative as IR or Rust.
     Diff(diff::DiffArgs),
@@ -56,7 +64,18 @@ fn main() -> ExitCode {
             json,
             plot,
             no_progress,
+            peers,
+            install_peers,
         } => {
+            if install_peers {
+                if let Err(e) = bench::install_peers() {
+                    eprintln!("error: --install-peers: {e}");
+                    return ExitCode::from(2);
+                }
+                if !peers {
+                    return ExitCode::SUCCESS;
+                }
+            }
             let opts = bench::BenchOptions {
                 problems,
                 n,
@@ -64,6 +83,7 @@ fn main() -> ExitCode {
                 json,
                 plot,
                 progress: !no_progress,
+                peers,
             };
             match bench::run(&opts) {
                 Ok((_, true)) => ExitCode::SUCCESS,

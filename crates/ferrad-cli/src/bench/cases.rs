@@ -3,6 +3,7 @@
 use ferrad::prelude::*;
 use ferrad::{forward, reverse};
 
+use super::limit;
 use super::problems::*;
 
 /// What a mode is, for the ratios.
@@ -16,6 +17,11 @@ pub enum ModeKind {
     Exact,
     /// Finite differences (context only; must agree to 1e-4).
     Approximate,
+    /// The hand-written derivative as fused SIMD loops (the ×limit denominator; must agree to
+    /// 1e-9).
+    Limit,
+    /// Another AD library (JAX, num-dual), for comparison (must agree to 1e-9).
+    Peer,
 }
 
 /// Maximum relative error of a result (value, vector) of a mode kind against the reference.
@@ -41,13 +47,61 @@ pub struct Mode {
 pub struct Case {
     /// Name shown in the table (`F`, `R n=50`, `H n=1000000`, `FH`).
     pub name: String,
+    /// The case as the JAX peer script spells it (`F`, `R:50`, `H:1000000`, `FH`).
+    pub key: String,
     /// The modes, primal and hand-written first.
     pub modes: Vec<Mode>,
     /// Maximum relative error of a result (value, vector) of the given kind against the reference.
     pub check: Check,
+    /// The reference result, for results known only by a summary (peers run out of process).
+    pub reference: Reference,
 }
 
-fn mode(name: &'static str, kind: ModeKind, run: impl Fn() -> (f64, Vec<f64>) + 'static) -> Mode {
+/// A case's reference result: the value (where the derivative mode returns one) and the vector
+/// (gradient, H·v or the row-major Hessian), from the hand-written derivative.
+pub struct Reference {
+    /// The function value, where the case's derivative modes return it.
+    pub value: Option<f64>,
+    /// The derivative, in the case's layout.
+    pub out: Vec<f64>,
+}
+
+impl Reference {
+    /// Maximum relative error of a result known by its value, length, some `(index, entry)`
+    /// samples and its Euclidean norm. Entries are measured like [`rel_vec`] (against the
+    /// reference's largest entry).
+    pub fn check_summary(
+        &self,
+        value: Option<f64>,
+        len: usize,
+        samples: &[(usize, f64)],
+        norm_: f64,
+    ) -> f64 {
+        if len != self.out.len() || samples.iter().any(|&(i, _)| i >= len) {
+            return f64::INFINITY;
+        }
+        let scale = self
+            .out
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+            .max(1e-300);
+        let mut e = rel(norm_, norm(&self.out));
+        if let (Some(got), Some(want)) = (value, self.value) {
+            e = e.max(rel(got, want));
+        }
+        for &(i, v) in samples {
+            let d = (v - self.out[i]).abs() / scale;
+            e = e.max(if d.is_nan() { f64::INFINITY } else { d });
+        }
+        e
+    }
+}
+
+pub(super) fn mode(
+    name: &'static str,
+    kind: ModeKind,
+    run: impl Fn() -> (f64, Vec<f64>) + 'static,
+) -> Mode {
     Mode {
         name,
         kind,
@@ -106,10 +160,20 @@ fn reduced_gradient(name: &str, x: &[f32]) -> (f32, Vec<f32>, ferrad::mixed::Mem
     }
 }
 
+/// The `hand-simd` row: the limit a compiled derivative is measured against.
+fn limit_mode(run: impl Fn() -> (f64, Vec<f64>) + 'static) -> Mode {
+    let mut m = mode("hand-simd", ModeKind::Limit, run);
+    m.note = format!(
+        "LIMIT: hand-written fused loops, 4-wide SIMD on ferrad::math ({})",
+        limit::simd_level()
+    );
+    m
+}
+
 /// Sizes at which an O(n²) mode is skipped.
 const QUADRATIC_LIMIT: usize = 20_000;
 
-fn case_f() -> Case {
+fn case_f(peers: bool) -> Case {
     let p = F_P.to_vec();
     let (_, hand) = f_grad_hand(&p);
     let mut modes = vec![
@@ -170,8 +234,24 @@ fn case_f() -> Case {
     modes[8].note = "ferrad-ir JVP width 10, emitted as Rust".into();
     modes[9].note = "#[autodiff_forward(.., 10, Dualv, Dual)] on plain f64 code".into();
     modes[10].note = "#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code".into();
+    modes.insert(
+        2,
+        limit_mode(|| {
+            let (v, g) = limit::f_grad(&F_P);
+            (v, g.to_vec())
+        }),
+    );
+    if peers {
+        modes.push(super::peers::num_dual::f_gradient());
+    }
+    let reference = Reference {
+        value: Some(F_REF.0),
+        out: hand.clone(),
+    };
     Case {
         name: "F".into(),
+        key: "F".into(),
+        reference,
         modes,
         check: Box::new(move |kind, value, grad| {
             let mut e = rel(value, F_REF.0);
@@ -204,6 +284,14 @@ fn case_r(n: usize) -> Case {
         modes.push(mode("hand-written", ModeKind::Hand, move || {
             let mut g = vec![0.0; x.len()];
             let v = r_grad_hand(&x, &mut g);
+            (v, g)
+        }));
+    }
+    {
+        let x = x.clone();
+        modes.push(limit_mode(move || {
+            let mut g = vec![0.0; x.len()];
+            let v = limit::r_grad((&x, &mut g));
             (v, g)
         }));
     }
@@ -303,8 +391,14 @@ fn case_r(n: usize) -> Case {
         m.note = format!("{} evaluations", 2 * n);
         modes.push(m);
     }
+    let reference = Reference {
+        value: Some(hand_value),
+        out: hand.clone(),
+    };
     Case {
         name: format!("R n={n}"),
+        key: format!("R:{n}"),
+        reference,
         modes,
         check: Box::new(move |kind, value, grad| {
             let mut e = rel(value, hand_value);
@@ -343,6 +437,14 @@ fn case_h(n: usize) -> Case {
         modes.push(mode("hand-written", ModeKind::Hand, move || {
             let mut hv = vec![0.0; x.len()];
             r_hvp_hand(&x, &v, &mut hv);
+            (0.0, hv)
+        }));
+    }
+    {
+        let (x, v) = (x.clone(), v.clone());
+        modes.push(limit_mode(move || {
+            let mut hv = vec![0.0; x.len()];
+            limit::r_hvp((&x, &v, &mut hv));
             (0.0, hv)
         }));
     }
@@ -393,8 +495,14 @@ fn case_h(n: usize) -> Case {
         m.note = "2 reverse gradients".into();
         modes.push(m);
     }
+    let reference = Reference {
+        value: None,
+        out: hand.clone(),
+    };
     Case {
         name: format!("H n={n}"),
+        key: format!("H:{n}"),
+        reference,
         modes,
         check: Box::new(move |kind, value, out| {
             if kind == ModeKind::Primal {
@@ -412,7 +520,7 @@ fn case_h(n: usize) -> Case {
     }
 }
 
-fn case_fh() -> Case {
+fn case_fh(peers: bool) -> Case {
     let hand: Vec<f64> = f_hessian_hand(&F_P).concat();
     let mut modes = vec![
         mode("primal", ModeKind::Primal, move || {
@@ -438,8 +546,17 @@ fn case_fh() -> Case {
     ];
     modes[2].note = "forward over forward, 1 pass of DualVec<DualVec<f64,10>,10>".into();
     modes[3].note = "10 hvp, forward over reverse".into();
+    if peers {
+        modes.push(super::peers::num_dual::f_hessian());
+    }
+    let reference = Reference {
+        value: None,
+        out: hand.clone(),
+    };
     Case {
         name: "FH (10x10 Hessian of F)".into(),
+        key: "FH".into(),
+        reference,
         modes,
         check: Box::new(move |kind, value, out| {
             if kind == ModeKind::Primal {
@@ -452,8 +569,8 @@ fn case_fh() -> Case {
 }
 
 /// The cases selected by `problems` (`F`, `R`, `H`, `FH`; empty = all) at the default sizes,
-/// or at size `n` for R and H.
-pub fn all_cases(problems: &[String], n: Option<usize>) -> Result<Vec<Case>, String> {
+/// or at size `n` for R and H; with `peers`, the in-process peer modes (num-dual) too.
+pub fn all_cases(problems: &[String], n: Option<usize>, peers: bool) -> Result<Vec<Case>, String> {
     let all = ["F", "R", "H", "FH"];
     let wanted: Vec<String> = if problems.is_empty() {
         all.iter().map(|s| s.to_string()).collect()
@@ -473,10 +590,10 @@ pub fn all_cases(problems: &[String], n: Option<usize>) -> Result<Vec<Case>, Str
     let mut cases = Vec::new();
     for p in &wanted {
         match p.as_str() {
-            "F" => cases.push(case_f()),
+            "F" => cases.push(case_f(peers)),
             "R" => cases.extend(sizes.iter().map(|&n| case_r(n))),
             "H" => cases.extend(sizes.iter().map(|&n| case_h(n))),
-            _ => cases.push(case_fh()),
+            _ => cases.push(case_fh(peers)),
         }
     }
     Ok(cases)

@@ -7,6 +7,8 @@
 mod annotated;
 mod cases;
 mod compiled;
+mod limit;
+mod peers;
 mod plot;
 pub mod problems;
 mod report;
@@ -33,11 +35,18 @@ pub struct BenchOptions {
     pub plot: Option<PathBuf>,
     /// Show a progress bar.
     pub progress: bool,
+    /// Add peer rows (JAX, and num-dual when built with `peers-num-dual`).
+    pub peers: bool,
+}
+
+/// `--install-peers`: a venv with jax for the JAX peer rows (see [`peers::jax::venv_dir`]).
+pub fn install_peers() -> Result<(), String> {
+    peers::jax::install()
 }
 
 /// Runs the benchmarks, prints the table, and returns the records and whether all agreed.
 pub fn run(opts: &BenchOptions) -> Result<(Vec<Record>, bool), String> {
-    let cases = all_cases(&opts.problems, opts.n)?;
+    let cases = all_cases(&opts.problems, opts.n, opts.peers)?;
     let total: usize = cases.iter().map(|c| c.modes.len()).sum();
     let bar = if opts.progress {
         let bar = indicatif::ProgressBar::new(total as u64);
@@ -54,21 +63,31 @@ pub fn run(opts: &BenchOptions) -> Result<(Vec<Record>, bool), String> {
     } else {
         Duration::from_millis(700)
     };
+    let min_reps = if opts.quick { 1 } else { 5 };
+    let jax = opts.peers.then(|| {
+        bar.set_message("jax (peer script)");
+        peers::jax::run(&cases, budget, min_reps)
+    });
+    if let Some(peers::jax::Outcome::Failed(why)) = &jax {
+        bar.suspend(|| eprintln!("error: the JAX peer script failed: {why}"));
+    }
     let mut records = Vec::new();
     for case in &cases {
         let mut primal = None;
         let mut hand = None;
+        let mut limit = None;
         let mut rows = Vec::new();
         for mode in &case.modes {
             bar.set_message(format!("{} / {}", case.name, mode.name));
             let row = if let Some(why) = &mode.skip {
                 Record::skipped(case, mode, why)
             } else {
-                let (out, median, reps) = time(&*mode.run, budget, if opts.quick { 1 } else { 5 });
+                let (out, median, reps) = time(&*mode.run, budget, min_reps);
                 let err = (case.check)(mode.kind, out.0, &out.1);
                 match mode.kind {
                     ModeKind::Primal => primal = Some(median),
                     ModeKind::Hand => hand = Some(median),
+                    ModeKind::Limit => limit = Some(median),
                     _ => {}
                 }
                 Record::timed(case, mode, median, reps, err)
@@ -76,8 +95,11 @@ pub fn run(opts: &BenchOptions) -> Result<(Vec<Record>, bool), String> {
             rows.push(row);
             bar.inc(1);
         }
+        if let Some(outcome) = &jax {
+            rows.push(peers::jax::record(case, outcome));
+        }
         for r in &mut rows {
-            r.set_ratios(primal, hand);
+            r.set_ratios(primal, hand, limit);
         }
         records.extend(rows);
     }

@@ -27,6 +27,8 @@ pub struct Record {
     pub ratio_primal: Option<f64>,
     /// Time / hand-written derivative time.
     pub ratio_hand: Option<f64>,
+    /// Time / SIMD hand-written derivative time (the `hand-simd` limit row).
+    pub ratio_limit: Option<f64>,
     /// Max relative error against the reference.
     pub error: Option<f64>,
     /// Why the mode was skipped.
@@ -53,6 +55,7 @@ impl Record {
             reps,
             ratio_primal: None,
             ratio_hand: None,
+            ratio_limit: None,
             error: Some(error),
             skipped: None,
             note: mode.note.clone(),
@@ -69,6 +72,7 @@ impl Record {
             reps: 0,
             ratio_primal: None,
             ratio_hand: None,
+            ratio_limit: None,
             error: None,
             skipped: Some(why.into()),
             note: mode.note.clone(),
@@ -76,11 +80,62 @@ impl Record {
         }
     }
 
-    pub(super) fn set_ratios(&mut self, primal: Option<Duration>, hand: Option<Duration>) {
+    /// A peer row timed outside this process (the JAX script), checked by the caller.
+    pub(super) fn external(
+        case: &Case,
+        mode: &str,
+        median: Duration,
+        reps: usize,
+        error: f64,
+        note: String,
+    ) -> Self {
+        Record {
+            problem: case.name.clone(),
+            mode: mode.into(),
+            kind: ModeKind::Peer,
+            median: Some(median),
+            reps,
+            ratio_primal: None,
+            ratio_hand: None,
+            ratio_limit: None,
+            error: Some(error),
+            skipped: None,
+            note,
+            tolerance: EXACT_TOL,
+        }
+    }
+
+    /// A peer row that was not timed: skipped (`failed == false`, agrees vacuously) or failed
+    /// (the run fails).
+    pub(super) fn not_timed(case: &Case, mode: &str, why: String, failed: bool) -> Self {
+        Record {
+            problem: case.name.clone(),
+            mode: mode.into(),
+            kind: ModeKind::Peer,
+            median: None,
+            reps: 0,
+            ratio_primal: None,
+            ratio_hand: None,
+            ratio_limit: None,
+            error: failed.then_some(f64::INFINITY),
+            skipped: Some(why),
+            note: String::new(),
+            tolerance: EXACT_TOL,
+        }
+    }
+
+    /// Sets the ratios to the primal, hand-written and limit times of the same case.
+    pub(super) fn set_ratios(
+        &mut self,
+        primal: Option<Duration>,
+        hand: Option<Duration>,
+        limit: Option<Duration>,
+    ) {
         if let Some(t) = self.median {
             let t = t.as_secs_f64();
             self.ratio_primal = primal.map(|p| t / p.as_secs_f64());
             self.ratio_hand = hand.map(|h| t / h.as_secs_f64());
+            self.ratio_limit = limit.map(|h| t / h.as_secs_f64());
         }
     }
 
@@ -117,12 +172,13 @@ pub fn table(records: &[Record]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| problem | mode | median | x primal | x hand | max rel err | ok | notes |"
+        "| problem | mode | median | x primal | x hand | x limit | max rel err | ok | notes |"
     );
-    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---|---|");
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---|---|");
     for r in records {
         let (time, err) = match (&r.median, &r.error) {
             (Some(t), Some(e)) => (fmt_time(*t), format!("{e:.1e}")),
+            (None, Some(_)) => ("failed".into(), "-".into()),
             _ => ("skipped".into(), "-".into()),
         };
         let note = match &r.skipped {
@@ -132,12 +188,13 @@ pub fn table(records: &[Record]) -> String {
         let ok = if r.agrees() { "yes" } else { "NO" };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.problem,
             r.mode,
             time,
             fmt_ratio(r.ratio_primal),
             fmt_ratio(r.ratio_hand),
+            fmt_ratio(r.ratio_limit),
             err,
             ok,
             note
@@ -176,8 +233,8 @@ pub fn json(records: &[Record]) -> String {
         let _ = write!(
             s,
             "  {{\"problem\": {}, \"mode\": {}, \"kind\": {}, \"median_s\": {}, \"reps\": {}, \
-             \"ratio_primal\": {}, \"ratio_hand\": {}, \"max_rel_error\": {}, \"tolerance\": {}, \
-             \"agrees\": {}, \"skipped\": {}, \"note\": {}}}",
+             \"ratio_primal\": {}, \"ratio_hand\": {}, \"ratio_limit\": {}, \"max_rel_error\": {}, \
+             \"tolerance\": {}, \"agrees\": {}, \"skipped\": {}, \"note\": {}}}",
             json_str(&r.problem),
             json_str(&r.mode),
             json_str(&format!("{:?}", r.kind)),
@@ -185,6 +242,7 @@ pub fn json(records: &[Record]) -> String {
             r.reps,
             json_num(r.ratio_primal),
             json_num(r.ratio_hand),
+            json_num(r.ratio_limit),
             json_num(r.error),
             json_num(Some(r.tolerance)),
             r.agrees(),

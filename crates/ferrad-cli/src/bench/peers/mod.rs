@@ -1,0 +1,13 @@
+//! Peers side by side (`ferrad bench --peers`): other AD tools timed in the same run on the
+//! same problems, checked against the same references, with the same ratios.
+//!
+//! - [`jax`]: JAX `jit` on one CPU core, run out of process by a Python script embedded in the
+//!   binary (`peers/jax_bench.py`); `--install-peers` makes a venv with jax.
+//! - [`num_dual`]: the num-dual crate in process (cargo feature `peers-num-dual`, off by default
+//!   so the default build does not depend on it or on nalgebra).
+//!
+//! Invariant: a peer row is checked like any mode (a peer that disagrees fails the run); a
+//! peer that is not installed is a skipped row that says how to install it, never a silent gap.
+
+pub mod jax;
+pub mod num_dual;
