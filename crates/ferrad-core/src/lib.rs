@@ -27,6 +27,7 @@ pub mod forward;
 pub mod lift;
 pub mod math;
 pub mod mixed;
+pub mod par;
 pub mod real;
 pub mod reverse;
 pub mod rules;
