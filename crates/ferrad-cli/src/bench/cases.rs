@@ -137,6 +137,15 @@ fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
+/// What a `reverse-recorded` row replays: entries, and how many run in re-rolled loops.
+fn replay_note(t: &ferrad::reverse::RecordedTape) -> String {
+    format!(
+        "replay of a tape recorded once (recording not timed); {:.0}% of {} entries in re-rolled loops",
+        100.0 * t.looped_len() as f64 / t.len().max(1) as f64,
+        t.len()
+    )
+}
+
 /// Tape memory of one recording of `f` at `x` (on a tape of `T`), as a note.
 fn tape_note<T: Real>(f: &impl ScalarFn, x: &[T]) -> String {
     let tape = Tape::<T>::new();
@@ -200,13 +209,15 @@ fn case_f(peers: bool) -> Case {
             (f_loss(&F_P), ferrad::central_differences(&ProblemF, &F_P))
         }),
         {
-            let tape = std::cell::RefCell::new(
-                ferrad::reverse::RecordedTape::record(&ProblemF, &F_P)
-                    .expect("F has no custom rules"),
-            );
-            mode("reverse-recorded", ModeKind::Exact, move || {
+            let recorded = ferrad::reverse::RecordedTape::record(&ProblemF, &F_P)
+                .expect("F has no custom rules");
+            let note = replay_note(&recorded);
+            let tape = std::cell::RefCell::new(recorded);
+            let mut m = mode("reverse-recorded", ModeKind::Exact, move || {
                 tape.borrow_mut().gradient(&F_P).expect("F has no branches")
-            })
+            });
+            m.note = note;
+            m
         },
         mode("ir-reverse", ModeKind::Exact, move || {
             super::compiled::f_reverse(&F_P)
@@ -229,7 +240,6 @@ fn case_f(peers: bool) -> Case {
     );
     modes[4].note = tape_note(&ProblemF, &p);
     modes[5].note = "20 evaluations".into();
-    modes[6].note = "replay of a tape recorded once (recording not timed)".into();
     modes[7].note = "ferrad-ir VJP, optimized, emitted as Rust (ir/f.ir)".into();
     modes[8].note = "ferrad-ir JVP width 10, emitted as Rust".into();
     modes[9].note = "#[autodiff_forward(.., 10, Dualv, Dual)] on plain f64 code".into();
@@ -327,13 +337,14 @@ fn case_r(n: usize) -> Case {
     }
     {
         let x = x.clone();
-        let tape = std::cell::RefCell::new(
-            ferrad::reverse::RecordedTape::record(&ProblemR, &x).expect("R has no custom rules"),
-        );
+        let recorded =
+            ferrad::reverse::RecordedTape::record(&ProblemR, &x).expect("R has no custom rules");
+        let note = replay_note(&recorded);
+        let tape = std::cell::RefCell::new(recorded);
         let mut m = mode("reverse-recorded", ModeKind::Exact, move || {
             tape.borrow_mut().gradient(&x).expect("R has no branches")
         });
-        m.note = "replay of a tape recorded once (recording not timed)".into();
+        m.note = note;
         modes.push(m);
     }
     {

@@ -22,7 +22,7 @@ use super::tape::{Node, OpCode, OpRec};
 use crate::rules::{Binary, Step, Ternary, Unary};
 
 /// The longest loop body looked for.
-const MAX_PERIOD: usize = 32;
+const MAX_PERIOD: usize = 64;
 /// The fewest iterations that make a loop (shorter runs stay straight).
 const MIN_TRIPS: usize = 8;
 /// Iterations per column block: enough to amortize the dispatch, few enough that a block's
@@ -81,11 +81,36 @@ impl Instr {
         }
     }
 
-    /// Whether `other` is this instruction on (possibly) other operands. `mul_add` pairs
-    /// read the op records and never join a loop.
+    /// The constant operand, if the instruction has one (`x + c`, `c − x`, …).
+    fn constant(self) -> Option<f64> {
+        match self {
+            Instr::BinaryConstLhs(_, c, _)
+            | Instr::BinaryConstRhs(_, _, c)
+            | Instr::AddConst(_, c)
+            | Instr::MulConst(_, c)
+            | Instr::DivConst(_, c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The same instruction with another constant operand.
+    fn with_constant(self, c: f64) -> Instr {
+        match self {
+            Instr::BinaryConstLhs(op, _, a) => Instr::BinaryConstLhs(op, c, a),
+            Instr::BinaryConstRhs(op, a, _) => Instr::BinaryConstRhs(op, a, c),
+            Instr::AddConst(a, _) => Instr::AddConst(a, c),
+            Instr::MulConst(a, _) => Instr::MulConst(a, c),
+            Instr::DivConst(a, _) => Instr::DivConst(a, c),
+            other => other,
+        }
+    }
+
+    /// Whether `other` is this instruction on (possibly) other operands and another constant.
+    /// `mul_add` pairs read the op records and never join a loop.
     fn same_shape(self, other: Instr) -> bool {
         let (_, n) = self.operands();
-        n > 0 && self.with_operands([0, 0]) == other.with_operands([0, 0])
+        let bare = |i: Instr| i.with_operands([0, 0]).with_constant(0.0);
+        n > 0 && bare(self) == bare(other)
     }
 }
 
@@ -138,6 +163,8 @@ struct BodyOp {
     ins: Instr,
     /// Operand `o` of iteration `j` is the first iteration's plus `j · stride[o]`.
     stride: [i64; 2],
+    /// The step of the constant operand (see [`Steps::constant`]).
+    cstep: f64,
     /// Where its partials of iteration `j` live in the loop partials: `col + j` (and
     /// `col + trips + j` for a second partial). Partials that are constants or operand values
     /// (`+`, `−`, `·`, `+ c`…) are not stored: the sweep knows them.
@@ -171,37 +198,72 @@ fn at(base: u32, stride: i64, j: usize) -> usize {
     (i64::from(base) + j as i64 * stride) as usize
 }
 
-/// A loop of period `k` starting at `i`: its trip count and operand strides, if it repeats at
-/// least [`MIN_TRIPS`] times.
-fn loop_at(instrs: &[Instr], i: usize, k: usize) -> Option<(usize, Vec<[i64; 2]>)> {
+/// Per-iteration steps of a body instruction: of each operand slot, and of its constant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Steps {
+    operands: [i64; 2],
+    /// The constant of iteration `j` is `c₀ + j·constant` (a loop over `k as f64`, say):
+    /// checked bit for bit against every iteration when the loop was found.
+    constant: f64,
+}
+
+/// The constant of iteration `j`, from the first one and its step: exactly as [`loop_at`]
+/// checked it (a zero step leaves `c₀` alone, −0 included).
+#[inline(always)]
+fn constant_at(c0: f64, step: f64, j: usize) -> f64 {
+    if step == 0.0 {
+        c0
+    } else {
+        c0 + j as f64 * step
+    }
+}
+
+/// A loop of period `k` starting at `i`: its trip count and steps, if it repeats at least
+/// [`MIN_TRIPS`] times.
+fn loop_at(instrs: &[Instr], i: usize, k: usize) -> Option<(usize, Vec<Steps>)> {
     if i + 2 * k > instrs.len() {
         return None;
     }
-    let mut strides = Vec::with_capacity(k);
+    let mut steps = Vec::with_capacity(k);
     for p in 0..k {
         let (a, b) = (instrs[i + p], instrs[i + k + p]);
         if !a.same_shape(b) {
             return None;
         }
         let (oa, ob) = (a.operands().0, b.operands().0);
-        strides.push([
-            i64::from(ob[0]) - i64::from(oa[0]),
-            i64::from(ob[1]) - i64::from(oa[1]),
-        ]);
+        let constant = match (a.constant(), b.constant()) {
+            (Some(ca), Some(cb)) if ca.to_bits() != cb.to_bits() => cb - ca,
+            _ => 0.0,
+        };
+        steps.push(Steps {
+            operands: [
+                i64::from(ob[0]) - i64::from(oa[0]),
+                i64::from(ob[1]) - i64::from(oa[1]),
+            ],
+            constant,
+        });
     }
-    let mut trips = 2;
+    let mut trips = 1;
     'more: while i + (trips + 1) * k <= instrs.len() {
-        for (p, st) in strides.iter().enumerate() {
+        for (p, st) in steps.iter().enumerate() {
             let (first, now) = (instrs[i + p], instrs[i + trips * k + p]);
             let (o0, o) = (first.operands().0, now.operands().0);
-            let want = |q: usize| i64::from(o0[q]) + trips as i64 * st[q];
-            if !first.same_shape(now) || i64::from(o[0]) != want(0) || i64::from(o[1]) != want(1) {
+            let want = |q: usize| i64::from(o0[q]) + trips as i64 * st.operands[q];
+            let same_constant = match (first.constant(), now.constant()) {
+                (Some(c0), Some(c)) => constant_at(c0, st.constant, trips).to_bits() == c.to_bits(),
+                _ => true,
+            };
+            if !first.same_shape(now)
+                || i64::from(o[0]) != want(0)
+                || i64::from(o[1]) != want(1)
+                || !same_constant
+            {
                 break 'more;
             }
         }
         trips += 1;
     }
-    (trips >= MIN_TRIPS).then_some((trips, strides))
+    (trips >= MIN_TRIPS).then_some((trips, steps))
 }
 
 /// A group of body columns run together: one column over a block of iterations, or the
@@ -281,7 +343,7 @@ fn plan(instrs: &[Instr]) -> (Vec<Segment>, usize) {
     let (mut i, mut straight) = (1, 1);
     while i < instrs.len() {
         let found = (1..=MAX_PERIOD).find_map(|k| loop_at(instrs, i, k).map(|l| (k, l)));
-        let Some((k, (trips, strides))) = found else {
+        let Some((k, (trips, steps))) = found else {
             i += 1;
             continue;
         };
@@ -291,7 +353,8 @@ fn plan(instrs: &[Instr]) -> (Vec<Segment>, usize) {
                 end: i,
             });
         }
-        let body: Vec<(Instr, [i64; 2])> = (0..k).map(|p| (instrs[i + p], strides[p])).collect();
+        let body: Vec<(Instr, [i64; 2])> =
+            (0..k).map(|p| (instrs[i + p], steps[p].operands)).collect();
         let (block, groups) = match schedule(i, trips, &body) {
             Some(groups) => (BLOCK, groups),
             None => (
@@ -305,10 +368,16 @@ fn plan(instrs: &[Instr]) -> (Vec<Segment>, usize) {
         };
         let body = body
             .into_iter()
-            .map(|(ins, stride)| {
+            .zip(&steps)
+            .map(|((ins, stride), st)| {
                 let col = n_partials;
                 n_partials += stored_partials(ins) * trips;
-                BodyOp { ins, stride, col }
+                BodyOp {
+                    ins,
+                    stride,
+                    cstep: st.constant,
+                    col,
+                }
             })
             .collect();
         segments.push(Segment::Loop {
@@ -554,7 +623,7 @@ fn column(
     partials: &mut [f64],
 ) {
     let out = |j: usize| c.first + j * c.k;
-    let (st, p, q) = (op.stride, op.col, op.col + c.trips);
+    let (st, cs, p, q) = (op.stride, op.cstep, op.col, op.col + c.trips);
     match op.ins {
         Instr::Input(a) => js.for_each(|j| values[out(j)] = x[at(a, st[0], j)]),
         Instr::Unary(u, a) => {
@@ -577,30 +646,40 @@ fn column(
         }),
         Instr::BinaryConstLhs(b, cst, r) if stored_partials(op.ins) == 1 => {
             for j in js {
-                let (v, _, dy) = b.rule(cst, values[at(r, st[0], j)]);
+                let (v, _, dy) = b.rule(constant_at(cst, cs, j), values[at(r, st[0], j)]);
                 values[out(j)] = v;
                 partials[p + j] = dy;
             }
         }
         Instr::BinaryConstLhs(b, cst, r) => {
-            js.for_each(|j| values[out(j)] = b.value(cst, values[at(r, st[0], j)]));
+            js.for_each(|j| {
+                values[out(j)] = b.value(constant_at(cst, cs, j), values[at(r, st[0], j)]);
+            });
         }
         Instr::BinaryConstRhs(b, l, cst) if stored_partials(op.ins) == 1 => {
             for j in js {
-                let (v, dx, _) = b.rule(values[at(l, st[0], j)], cst);
+                let (v, dx, _) = b.rule(values[at(l, st[0], j)], constant_at(cst, cs, j));
                 values[out(j)] = v;
                 partials[p + j] = dx;
             }
         }
         Instr::BinaryConstRhs(b, l, cst) => {
-            js.for_each(|j| values[out(j)] = b.value(values[at(l, st[0], j)], cst));
+            js.for_each(|j| {
+                values[out(j)] = b.value(values[at(l, st[0], j)], constant_at(cst, cs, j));
+            });
         }
         Instr::Add(l, r) => js.for_each(|j| {
             values[out(j)] = values[at(l, st[0], j)] + values[at(r, st[1], j)];
         }),
-        Instr::AddConst(a, k) => js.for_each(|j| values[out(j)] = values[at(a, st[0], j)] + k),
-        Instr::MulConst(a, k) => js.for_each(|j| values[out(j)] = values[at(a, st[0], j)] * k),
-        Instr::DivConst(a, k) => js.for_each(|j| values[out(j)] = values[at(a, st[0], j)] / k),
+        Instr::AddConst(a, k) => js.for_each(|j| {
+            values[out(j)] = values[at(a, st[0], j)] + constant_at(k, cs, j);
+        }),
+        Instr::MulConst(a, k) => js.for_each(|j| {
+            values[out(j)] = values[at(a, st[0], j)] * constant_at(k, cs, j);
+        }),
+        Instr::DivConst(a, k) => js.for_each(|j| {
+            values[out(j)] = values[at(a, st[0], j)] / constant_at(k, cs, j);
+        }),
         Instr::Step(s, a) => js.for_each(|j| values[out(j)] = s.value(values[at(a, st[0], j)])),
         Instr::MulAddPart | Instr::MulAdd => unreachable!("mul_add never joins a loop"),
     }
@@ -666,7 +745,7 @@ fn column_adjoint(
     adj: &mut [f64],
 ) {
     let out = |j: usize| c.first + j * c.k;
-    let (st, p, q) = (op.stride, op.col, op.col + c.trips);
+    let (st, cs, p, q) = (op.stride, op.cstep, op.col, op.col + c.trips);
     // adj[operand] += partial · adj[out], for one operand and iterations `js`, last first
     #[inline(always)]
     fn one_operand(
@@ -701,12 +780,12 @@ fn column_adjoint(
         Instr::BinaryConstLhs(b, cst, r) => match b {
             Binary::Add => one_operand(adj, out, js, (r, st[0]), |_| 1.0),
             Binary::Sub => one_operand(adj, out, js, (r, st[0]), |_| -1.0),
-            Binary::Mul => one_operand(adj, out, js, (r, st[0]), |_| cst),
+            Binary::Mul => one_operand(adj, out, js, (r, st[0]), |j| constant_at(cst, cs, j)),
             _ => one_operand(adj, out, js, (r, st[0]), |j| partials[p + j]),
         },
         Instr::BinaryConstRhs(b, l, cst) => match b {
             Binary::Add | Binary::Sub => one_operand(adj, out, js, (l, st[0]), |_| 1.0),
-            Binary::Mul => one_operand(adj, out, js, (l, st[0]), |_| cst),
+            Binary::Mul => one_operand(adj, out, js, (l, st[0]), |j| constant_at(cst, cs, j)),
             _ => one_operand(adj, out, js, (l, st[0]), |j| partials[p + j]),
         },
         Instr::Add(l, r) => {
@@ -717,8 +796,10 @@ fn column_adjoint(
             }
         }
         Instr::AddConst(a, _) => one_operand(adj, out, js, (a, st[0]), |_| 1.0),
-        Instr::MulConst(a, k) => one_operand(adj, out, js, (a, st[0]), |_| k),
-        Instr::DivConst(a, k) => one_operand(adj, out, js, (a, st[0]), |_| k.recip()),
+        Instr::MulConst(a, k) => one_operand(adj, out, js, (a, st[0]), |j| constant_at(k, cs, j)),
+        Instr::DivConst(a, k) => {
+            one_operand(adj, out, js, (a, st[0]), |j| constant_at(k, cs, j).recip())
+        }
         // zero derivative, but 0·∞ is NaN on the straight tape too
         Instr::Step(_, a) => one_operand(adj, out, js, (a, st[0]), |_| 0.0),
         Instr::MulAddPart | Instr::MulAdd => unreachable!("mul_add never joins a loop"),
@@ -827,6 +908,39 @@ mod tests {
         );
         // tanh and powi store one partial each; + and · do not
         assert_eq!(n_partials, 2 * 10);
+    }
+
+    #[test]
+    fn constants_that_step_by_a_fixed_amount_join_the_loop() {
+        // x·k for k = 1, 2, 3, …: one loop whose constant steps by 1; then x·0.1·k, whose
+        // constants are not c₀ + j·step to the bit everywhere: only exact runs re-roll
+        let mut p = vec![Instr::MulAddPart, Instr::Input(0)];
+        p.extend((1..=20).map(|k| Instr::MulConst(1, k as f64)));
+        let (segs, _) = plan(&p);
+        assert_eq!(looped_body(&segs), vec![(2, 20, vec![(vec![0], false)])]);
+        match &segs[1] {
+            Segment::Loop { body, .. } => assert_eq!(body[0].cstep, 1.0),
+            other => panic!("{other:?}"),
+        }
+        let mut q = vec![Instr::MulAddPart, Instr::Input(0)];
+        q.extend((1..=40).map(|k| Instr::MulConst(1, 0.1 * k as f64)));
+        let (segs, _) = plan(&q);
+        for s in &segs {
+            if let Segment::Loop {
+                start, trips, body, ..
+            } = s
+            {
+                for j in 0..*trips {
+                    let Instr::MulConst(_, c) = q[start + j] else {
+                        panic!()
+                    };
+                    let Instr::MulConst(_, c0) = body[0].ins else {
+                        panic!()
+                    };
+                    assert_eq!(constant_at(c0, body[0].cstep, j).to_bits(), c.to_bits());
+                }
+            }
+        }
     }
 
     #[test]
