@@ -1,5 +1,8 @@
-//! `ferrad diff FILE.ir --mode forward|reverse|hvp [--width W] [--emit ir|rust] [--stats]`:
-//! the compiler's view of a derivative.
+//! `ferrad diff FILE.ir|FILE.rs --mode forward|reverse|hvp [--width W] [--emit ir|rust|primal]
+//! [--stats]`: the compiler's view of a derivative. A `.rs` file goes through the Rust front end
+//! the `#[autodiff_*]` attributes use (`--function NAME` picks the function), so this shows
+//! what an attribute expands to: `--emit primal` the lowered IR, `--emit ir` its derivative,
+//! `--emit rust` the Rust the attribute compiles.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +13,8 @@ use ferrad_ir::{DiffOptions, EmitKind, Mode, diff_text};
 /// Options of `ferrad diff`.
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// The IR file (see `ferrad-ir`'s text form).
+    /// The IR file (see `ferrad-ir`'s text form), or a Rust file (`.rs`) whose function
+    /// `--function` is in the attributes' compiled subset.
     file: PathBuf,
     /// Which derivative.
     #[arg(long, value_enum, default_value = "reverse")]
@@ -39,10 +43,15 @@ enum ModeArg {
     Hvp,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum EmitArg {
+    /// The derivative as IR.
     Ir,
+    /// The derivative as Rust.
     Rust,
+    /// The function before differentiation, as IR (for a `.rs` file: what the front end
+    /// lowered).
+    Primal,
 }
 
 /// Runs `ferrad diff`; malformed IR is reported with line and column.
@@ -54,6 +63,36 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let src = if args.file.extension().is_some_and(|e| e == "rs") {
+        let Some(name) = &args.function else {
+            eprintln!(
+                "error: {}: a Rust file needs --function NAME (the function to differentiate)",
+                args.file.display()
+            );
+            return ExitCode::from(2);
+        };
+        match ferrad_front::lower_source(&src, name) {
+            Ok(ir) => ir,
+            Err(e) => {
+                eprintln!("error: {}: {e}", args.file.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        src
+    };
+    if args.emit == EmitArg::Primal {
+        return match ferrad_ir::parse::parse_module(&src) {
+            Ok(m) => {
+                print!("{}", ferrad_ir::print::print_module(&m));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", args.file.display());
+                ExitCode::FAILURE
+            }
+        };
+    }
     let opts = DiffOptions {
         mode: match args.mode {
             ModeArg::Forward => Mode::Forward,
@@ -62,7 +101,7 @@ pub fn run(args: &DiffArgs) -> ExitCode {
         },
         width: args.width,
         emit: match args.emit {
-            EmitArg::Ir => EmitKind::Ir,
+            EmitArg::Ir | EmitArg::Primal => EmitKind::Ir,
             EmitArg::Rust => EmitKind::Rust,
         },
         stats: args.stats,

@@ -1,0 +1,73 @@
+//! `ferrad diff` end to end: the binary on IR and on Rust files, and its errors.
+
+use std::process::Command;
+
+fn ferrad(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ferrad"))
+        .args(args)
+        .output()
+        .expect("run ferrad");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn temp_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("ferrad-diff-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+const R_RS: &str = "
+/// R of DESIGN §6, as a user writes it under #[autodiff_reverse].
+pub fn r(x: &[f64]) -> f64 {
+    x.iter().map(|v| v.tanh().powi(3) + v * v).sum()
+}
+pub fn with_mut(x: &mut [f64]) -> f64 { x[0] }
+";
+
+#[test]
+fn a_rust_function_shows_its_lowering_and_its_derivative() {
+    let file = temp_file("r.rs", R_RS);
+    let (ok, primal, err) = ferrad(&["diff", &file, "--function", "r", "--emit", "primal"]);
+    assert!(ok, "{err}");
+    assert!(primal.starts_with("fn @r(%0: &[f64]) -> (f64) {"), "{primal}");
+    assert!(primal.contains("tanh %") && primal.contains("= for %"), "{primal}");
+    let (ok, rust, err) = ferrad(&["diff", &file, "--function", "r", "--emit", "rust"]);
+    assert!(ok, "{err}");
+    assert!(rust.contains("fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64"), "{rust}");
+    let (ok, hvp, err) = ferrad(&["diff", &file, "--function", "r", "--mode", "hvp"]);
+    assert!(ok, "{err}");
+    assert!(hvp.contains("fn @r_vjp_jvp("), "{hvp}");
+}
+
+#[test]
+fn rust_files_outside_the_subset_or_without_a_function_are_clear_errors() {
+    let file = temp_file("r2.rs", R_RS);
+    let (ok, _, err) = ferrad(&["diff", &file, "--function", "with_mut"]);
+    assert!(!ok);
+    assert!(err.contains("outside the compiled subset"), "{err}");
+    let (ok, _, err) = ferrad(&["diff", &file]);
+    assert!(!ok);
+    assert!(err.contains("--function NAME"), "{err}");
+    let (ok, _, err) = ferrad(&["diff", &file, "--function", "nope"]);
+    assert!(!ok);
+    assert!(err.contains("no free function `nope`"), "{err}");
+}
+
+#[test]
+fn ir_files_still_work() {
+    let file = temp_file(
+        "s.ir",
+        "fn @s(%0: f64) -> (f64) {\n  %1: f64 = sin %0\n  return %1\n}\n",
+    );
+    let (ok, out, err) = ferrad(&["diff", &file, "--mode", "forward", "--emit", "rust"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("fn s_jvp("), "{out}");
+    let (ok, _, err) = ferrad(&["diff", "/nonexistent/x.ir"]);
+    assert!(!ok && err.contains("cannot read"), "{err}");
+}
