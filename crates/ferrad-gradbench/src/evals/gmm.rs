@@ -17,8 +17,7 @@
 //! 3. the terms that do not involve the data (`−n·lse(α)` and the prior) are one compiled
 //!    derivative, of [`rest_compiled`].
 //!
-//! The compiled subset has no `Const` slices, so the moments enter as `Duplicated` slices whose
-//! shadows are scratch. The primal evaluates the `β`s with `exp(qₖ)` and `αₖ + Σⱼ qₖⱼ` hoisted
+//! The moments enter as `Const` slices and scalars (no shadow, no adjoint). The primal evaluates the `β`s with `exp(qₖ)` and `αₖ + Σⱼ qₖⱼ` hoisted
 //! out of the loop over points, component by component (so `Qₖ` stays in cache).
 //!
 //! Invariant: the generic [`Gmm::objective`] (with [`beta`] and [`Gmm::rest`]) is the reference
@@ -199,8 +198,8 @@ impl Moments {
     Duplicated,
     Duplicated,
     Const,
-    Duplicated,
-    Duplicated,
+    Const,
+    Const,
     ActiveOnly
 )]
 #[allow(clippy::needless_range_loop)] // index loops are the compiled subset
@@ -421,7 +420,6 @@ impl Gmm {
             row.copy_from_slice(&w_row);
         }
         let mut moments = Moments::zero(d);
-        let (mut scratch1, mut scratch2) = (vec![0.0; d], vec![0.0; d * d]);
         for ik in 0..k {
             moments.clear();
             for (xi, w) in self
@@ -441,9 +439,7 @@ impl Gmm {
                 &mut g_l[ik * ls..(ik + 1) * ls],
                 moments.w,
                 &moments.m1,
-                &mut scratch1,
                 &moments.m2,
-                &mut scratch2,
                 1.0,
             );
         }

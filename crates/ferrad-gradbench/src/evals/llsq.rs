@@ -4,10 +4,9 @@
 //! Mode: compiled reverse (`#[ferrad::autodiff_reverse]` on [`llsq_compiled`], lowered through
 //! ferrad-ir into fused, tape-free loops): `m = 128` inputs at the default workloads and one
 //! output, so one reverse sweep beats the 11 chunked forward passes that 128 tangents would
-//! need, and the body is plain `f64` code in the macro's compiled subset. That subset has no
-//! integer parameters, so the number of sample points comes in as the length of a slice
-//! (`samples`, of length `n`); its entries are not read (the points `tᵢ` are computed from the
-//! index as the specification defines them), so it gets no adjoint. The derivative returns no
+//! need, and the body is plain `f64` code in the macro's compiled subset. The number of sample
+//! points `n` is a `Const` integer parameter (the points `tᵢ` are computed from the index as the
+//! specification defines them), so it carries no derivative. The derivative returns no
 //! primal (`ActiveOnly`), so the compiled code keeps no separate forward sweep: it is one
 //! reverse sweep over the points that recomputes each point's powers `tᵢʲ` into a buffer and
 //! accumulates `x̄` from them. (Horner's rule would need no buffer, but its single dependency
@@ -56,14 +55,14 @@ pub fn llsq<T: Real>(x: &[T], n: usize) -> T {
     sum * 0.5
 }
 
-/// [`llsq`] for `n = samples.len()` sample points, in the compiled subset.
+/// [`llsq`] for `n` sample points, in the compiled subset.
 #[allow(clippy::needless_range_loop)] // index loops are the compiled subset
-#[autodiff_reverse(d_llsq_compiled, Duplicated, Duplicated, ActiveOnly)]
-pub fn llsq_compiled(x: &[f64], samples: &[f64]) -> f64 {
-    let n = samples.len() as f64;
+#[autodiff_reverse(d_llsq_compiled, Duplicated, Const, ActiveOnly)]
+pub fn llsq_compiled(x: &[f64], n: usize) -> f64 {
+    let nf = n as f64;
     let mut sum = 0.0;
-    for i in 0..samples.len() {
-        let ti = -1.0 + i as f64 * 2.0 / (n - 1.0);
+    for i in 0..n {
+        let ti = -1.0 + i as f64 * 2.0 / (nf - 1.0);
         let sign = if ti > 0.0 {
             1.0
         } else if ti < 0.0 {
@@ -84,10 +83,8 @@ pub fn llsq_compiled(x: &[f64], samples: &[f64]) -> f64 {
 
 /// `∇ llsq(x)` for `n` sample points by the compiled reverse derivative of [`llsq_compiled`].
 pub fn gradient(x: &[f64], n: usize) -> Vec<f64> {
-    let samples = vec![0.0; n];
-    let mut ds = vec![0.0; n];
     let mut g = vec![0.0; x.len()];
-    d_llsq_compiled(x, &mut g, &samples, &mut ds, 1.0);
+    d_llsq_compiled(x, &mut g, n, 1.0);
     g
 }
 
@@ -129,7 +126,7 @@ mod tests {
         assert_eq!(__FERRAD_BACKEND_d_llsq_compiled, "ir");
         let x: Vec<f64> = (0..9).map(|i| 0.1 * (i as f64 * 0.3).sin()).collect();
         for n in [2, 7, 50] {
-            let y = llsq_compiled(&x, &vec![0.0; n]);
+            let y = llsq_compiled(&x, n);
             assert!((y - llsq(&x, n)).abs() < 1e-13 * (1.0 + y.abs()), "n = {n}");
             let g = gradient(&x, n);
             let (_, g_tape) = ferrad::gradient(&Llsq { n }, &x);

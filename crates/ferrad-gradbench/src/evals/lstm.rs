@@ -3,22 +3,25 @@
 //!
 //! Mode: compiled reverse, checkpointed per character. `8·b·l + 3·b` inputs and one output call
 //! for reverse mode; the loop over `c` characters is sequential, so the primal keeps the state
-//! (`2·b·l` floats) before each character and the backward pass pulls the state's adjoint `w`
-//! back one character at a time, accumulating the parameters' gradient. One character's
-//! vector-Jacobian product is the gradient of the scalar `⟨w, state'⟩ + lossₜ`: that is
-//! [`step_dot`], plain `f64` code in the compiled subset of `#[ferrad::autodiff_reverse]`, so
-//! each character costs one fused, tape-free sweep emitted by ferrad-ir. It needs no state
-//! vector of its own: every gate is elementwise in the bit `i`, so for each `i` the layers are a
-//! loop carrying one scalar (the layer input), and the softmax couples the bits only through
-//! the sums `Σ exp(ŷᵢ)`, `Σ ŷᵢ·goldᵢ` and `Σ goldᵢ`.
+//! (`2·b·l` floats) and the predictions `ŷ` (`b` floats) of each character, and the backward
+//! pass pulls the state's adjoint `w` back one character at a time, accumulating the
+//! parameters' gradient. Each character is split at its predictions `ŷ`, and both halves are
+//! plain `f64` code in the compiled subset of `#[ferrad::autodiff_reverse]` (fused, tape-free
+//! sweeps emitted by ferrad-ir):
+//! 1. the adjoint `ȳ` of the predictions is the gradient of this character's loss share
+//!    [`char_loss`] (a softmax over the `b` bits) at the stored `ŷ`;
+//! 2. the vector-Jacobian product of the cell is the gradient of the scalar
+//!    `⟨w, state'⟩ + ⟨ȳ, ŷ⟩` with `w`, `ȳ` fixed: [`state_dot`]. Every gate is elementwise in the
+//!    bit `i`, so for each `i` the layers are a loop carrying one scalar (the layer input), and
+//!    no bit's sweep waits for a sum over the others (the softmax is in step 1).
 //!
-//! The compiled subset has no integer parameters or `Const` slices: the number of layers comes
-//! in as the length of a slice (`layers`), and the data (`input`, `gold`) as `Duplicated` slices
-//! whose shadows are scratch.
+//! The number of layers is a `Const` integer parameter and the data (`input`, `gold`) and the
+//! fixed adjoints (`w`, `ȳ`) are `Const` slices: no shadows, no adjoints.
 //!
 //! Invariant: the primal and the forward pass of the gradient run the same generic
-//! [`Lstm::step`]; [`step_dot`] equals `⟨w, state'⟩ + lossₜ` of it to rounding and its
-//! derivative uses the compiled backend (`__FERRAD_BACKEND_d_step_dot == "ir"`), both tested.
+//! [`Lstm::step`]; [`state_dot`] and [`char_loss`] equal `⟨w, state'⟩ + ⟨ȳ, ŷ⟩` and
+//! `−lossₜ / count` of it to rounding, and their derivatives use the compiled backend
+//! (`__FERRAD_BACKEND_d_state_dot == "ir"`, `__FERRAD_BACKEND_d_char_loss == "ir"`), all tested.
 
 use ferrad::autodiff_reverse;
 use ferrad::prelude::*;
@@ -114,22 +117,31 @@ impl Lstm {
         let steps = self.c.saturating_sub(1);
         let ns = 2 * b * l;
         let mut states = Vec::with_capacity(steps * ns);
+        let mut ypreds = Vec::with_capacity(steps * b);
         let mut state = self.state.clone();
         let mut scratch = vec![0.0; 2 * b];
         for t in 0..steps {
             states.extend_from_slice(&state);
             self.step(params, t, &mut state, &mut scratch);
+            ypreds.extend_from_slice(&scratch[b..]);
         }
         let mut grad = vec![0.0; params.len()];
         let (g_main, g_extra) = grad.split_at_mut(8 * b * l);
         let (main, extra) = params.split_at(8 * b * l);
-        let layers = vec![0.0; l];
         let (mut w, mut w_prev) = (vec![0.0; ns], vec![0.0; ns]);
-        let (mut sw, mut sb, mut sl) = (vec![0.0; ns], vec![0.0; b], vec![0.0; l]);
-        let mut sg = vec![0.0; b];
+        let mut y_bar = vec![0.0; b];
+        let count = self.count();
         for t in (0..steps).rev() {
+            y_bar.fill(0.0);
+            d_char_loss(
+                &ypreds[t * b..(t + 1) * b],
+                &mut y_bar,
+                &self.sequence[(t + 1) * b..(t + 2) * b],
+                count,
+                1.0,
+            );
             w_prev.fill(0.0);
-            d_step_dot(
+            d_state_dot(
                 main,
                 g_main,
                 extra,
@@ -137,14 +149,9 @@ impl Lstm {
                 &states[t * ns..(t + 1) * ns],
                 &mut w_prev,
                 &w,
-                &mut sw,
+                &y_bar,
                 &self.sequence[t * b..(t + 1) * b],
-                &mut sb,
-                &self.sequence[(t + 1) * b..(t + 2) * b],
-                &mut sg,
-                &layers,
-                &mut sl,
-                self.count(),
+                l,
                 1.0,
             );
             std::mem::swap(&mut w, &mut w_prev);
@@ -153,33 +160,52 @@ impl Lstm {
     }
 }
 
-/// `⟨w, state'⟩ + lossₜ` for one character: `state` is the state before it (`layers.len()`
-/// blocks of `[hidden (b) | cell (b)]`), `w` weighs the state after it, `input` and `gold` are
-/// the character and the next one (`b = input.len()`), and `lossₜ` is this character's share
-/// `−Σᵢ (ŷᵢ − lse(ŷ))·goldᵢ / count` of the loss.
+/// `−Σᵢ (ŷᵢ − lse(ŷ))·goldᵢ / count`: one character's share of the loss, from its predictions
+/// `ŷ` and the next character `gold`.
+#[autodiff_reverse(d_char_loss, Duplicated, Const, Const, ActiveOnly)]
+#[allow(clippy::needless_range_loop)] // index loops are the compiled subset
+pub fn char_loss(ypred: &[f64], gold: &[f64], count: f64) -> f64 {
+    let mut sum_exp = 0.0;
+    let mut sum_yg = 0.0;
+    let mut sum_g = 0.0;
+    for i in 0..ypred.len() {
+        sum_exp += ypred[i].exp();
+        sum_yg += ypred[i] * gold[i];
+        sum_g += gold[i];
+    }
+    let lse = (sum_exp + 2.0).ln();
+    -(sum_yg - lse * sum_g) / count
+}
+
+/// `⟨w, state'⟩ + ⟨ȳ, ŷ⟩` for one character: `state` is the state before it (`layers` blocks
+/// of `[hidden (b) | cell (b)]`), `w` weighs the state after it, `y_bar` the predictions `ŷ`,
+/// and `input` is the character (`b = input.len()`).
 #[autodiff_reverse(
-    d_step_dot, Duplicated, Duplicated, Duplicated, Duplicated, Duplicated, Duplicated, Duplicated,
-    Const, ActiveOnly
+    d_state_dot,
+    Duplicated,
+    Duplicated,
+    Duplicated,
+    Const,
+    Const,
+    Const,
+    Const,
+    ActiveOnly
 )]
 #[allow(clippy::too_many_arguments)]
-pub fn step_dot(
+pub fn state_dot(
     main: &[f64],
     extra: &[f64],
     state: &[f64],
     w: &[f64],
+    y_bar: &[f64],
     input: &[f64],
-    gold: &[f64],
-    layers: &[f64],
-    count: f64,
+    layers: usize,
 ) -> f64 {
     let b = input.len();
     let mut dot = 0.0;
-    let mut sum_exp = 0.0;
-    let mut sum_yg = 0.0;
-    let mut sum_g = 0.0;
     for i in 0..b {
         let mut x = extra[i] * input[i];
-        for layer in 0..layers.len() {
+        for layer in 0..layers {
             let p = 8 * b * layer + i;
             let h = 2 * b * layer + i;
             let c = h + b;
@@ -192,13 +218,9 @@ pub fn step_dot(
             dot += w[h] * hidden + w[c] * cell;
             x = hidden;
         }
-        let ypred = x * extra[b + i] + extra[2 * b + i];
-        sum_exp += ypred.exp();
-        sum_yg += ypred * gold[i];
-        sum_g += gold[i];
+        dot += y_bar[i] * (x * extra[b + i] + extra[2 * b + i]);
     }
-    let lse = (sum_exp + 2.0).ln();
-    dot - (sum_yg - lse * sum_g) / count
+    dot
 }
 
 /// `lstm.evaluate`: `objective` or `jacobian`.
@@ -267,29 +289,38 @@ mod tests {
     }
 
     #[test]
-    fn step_dot_is_compiled_and_matches_the_step() {
-        assert_eq!(__FERRAD_BACKEND_d_step_dot, "ir");
+    fn compiled_halves_match_the_step() {
+        assert_eq!(__FERRAD_BACKEND_d_state_dot, "ir");
+        assert_eq!(__FERRAD_BACKEND_d_char_loss, "ir");
         let (p, params) = problem(2, 3, 4);
         let mut state = p.state.clone();
         let w: Vec<f64> = (0..state.len()).map(|i| 1.0 + i as f64).collect();
+        let y_bar: Vec<f64> = (0..p.b).map(|i| 0.5 - i as f64).collect();
         let before = state.clone();
         let mut scratch = vec![0.0; 2 * p.b];
         let term = p.step(&params, 1, &mut state, &mut scratch);
-        let want = state.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() - term / p.count();
+        let ypred = &scratch[p.b..];
+        let want = state.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>()
+            + ypred.iter().zip(&y_bar).map(|(a, b)| a * b).sum::<f64>();
         let (main, extra) = params.split_at(8 * p.b * p.l);
-        let got = step_dot(
+        let got = state_dot(
             main,
             extra,
             &before,
             &w,
+            &y_bar,
             &p.sequence[p.b..2 * p.b],
-            &p.sequence[2 * p.b..3 * p.b],
-            &[0.0; 2],
-            p.count(),
+            2,
         );
         assert!(
             (got - want).abs() < 1e-12 * (1.0 + want.abs()),
             "{got} vs {want}"
+        );
+        let loss = char_loss(ypred, &p.sequence[2 * p.b..3 * p.b], p.count());
+        let want = -term / p.count();
+        assert!(
+            (loss - want).abs() < 1e-12 * (1.0 + want.abs()),
+            "{loss} vs {want}"
         );
     }
 

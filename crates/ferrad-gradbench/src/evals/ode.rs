@@ -11,8 +11,8 @@
 //! ferrad-ir (`ActiveOnly`: the value of `⟨w, step⟩` itself is not returned).
 //!
 //! The stages of component `i` only read component `i − 1`'s, so the loop carries those in
-//! scalars (ferrad-ir caches them per iteration for the reverse sweep). The compiled subset has
-//! no `Const` slices, so `w` is `Duplicated` with a scratch shadow.
+//! scalars (ferrad-ir caches them per iteration for the reverse sweep). The weights `w` are a
+//! `Const` slice: no shadow, no adjoint.
 //!
 //! Invariant: [`step_dot`] computes `Σᵢ wᵢ·rk4_step(x, y, h)ᵢ` with the same
 //! arithmetic as the generic [`rk4_step`] the primal runs (tested), and its derivative uses the
@@ -77,7 +77,7 @@ pub fn primal<T: Real>(x: &[T], s: usize) -> Vec<T> {
 
 /// `Σᵢ wᵢ·rk4_step(x, y, h)ᵢ` in one pass over the components: the stages of component `i`
 /// read only component `i − 1`'s, which the loop carries in scalars.
-#[autodiff_reverse(d_step_dot, Duplicated, Duplicated, Duplicated, Const, ActiveOnly)]
+#[autodiff_reverse(d_step_dot, Duplicated, Duplicated, Const, Const, ActiveOnly)]
 #[allow(clippy::needless_range_loop)] // index loops are the compiled subset
 pub fn step_dot(x: &[f64], y: &[f64], w: &[f64], h: f64) -> f64 {
     // component 0: y₀' = x₀, so every stage is x₀
@@ -121,20 +121,10 @@ pub fn gradient(x: &[f64], s: usize) -> Vec<f64> {
     let mut x_bar = vec![0.0; n];
     let mut y_bar = vec![0.0; n];
     let mut y_bar_prev = vec![0.0; n];
-    let mut scratch = vec![0.0; n];
     y_bar[n - 1] = 1.0;
     for y in states.iter().rev() {
         y_bar_prev.fill(0.0);
-        d_step_dot(
-            x,
-            &mut x_bar,
-            y,
-            &mut y_bar_prev,
-            &y_bar,
-            &mut scratch,
-            h,
-            1.0,
-        );
+        d_step_dot(x, &mut x_bar, y, &mut y_bar_prev, &y_bar, h, 1.0);
         std::mem::swap(&mut y_bar, &mut y_bar_prev);
     }
     x_bar
