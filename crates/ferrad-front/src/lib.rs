@@ -4,7 +4,7 @@
 //! lowering and its derivative from the command line.
 //!
 //! The subset: parameters `f64`, `&[f64]` (or `&Vec<f64>`) and integers (passed as `i64`);
-//! `let` / `let mut` bindings of scalars; assignments `s = e`, `s += e`, `s -= e`, `s *= e`,
+//! `let` / `let mut` bindings of scalars (also `let (a, b) = (x, y)`); assignments `s = e`, `s += e`, `s -= e`, `s *= e`,
 //! `s /= e` to `let mut` scalars; `for i in a..b` / `a..=b` loops and `if`/`else` (statements or
 //! expressions; the state a loop carries or a branch yields is the outer `let mut` scalars
 //! assigned inside); `x.iter().map(|v| e).sum()`; indexing `x[e]`; `x.len()`; `+ - * /`;
@@ -503,6 +503,26 @@ impl Lower {
                     Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
                     p => (p, None),
                 };
+                // `let (a, b) = (x, y);`: element by element (all evaluated first, as Rust does)
+                if let (Pat::Tuple(pt), Expr::Tuple(et), None) = (pat, strip(&init.expr), ann) {
+                    (pt.elems.len() == et.elems.len()).then_some(())?;
+                    let vals: Vec<(u32, Ty)> =
+                        et.elems.iter().map(|e| self.expr(e)).collect::<R<_>>()?;
+                    for (p, (v, t)) in pt.elems.iter().zip(vals) {
+                        let Pat::Ident(pi) = p else { return None };
+                        (pi.by_ref.is_none() && pi.subpat.is_none() && t != Ty::Slice)
+                            .then_some(())?;
+                        self.bind(
+                            pi.ident.to_string(),
+                            Var {
+                                val: v,
+                                ty: t,
+                                mutable: pi.mutability.is_some(),
+                            },
+                        )?;
+                    }
+                    return Some(());
+                }
                 let Pat::Ident(pi) = pat else { return None };
                 (pi.by_ref.is_none() && pi.subpat.is_none()).then_some(())?;
                 let (v, t) = self.expr(&init.expr)?;
@@ -944,6 +964,18 @@ mod tests {
             lowered("fn r(x: &[f64]) -> f64 { let mut s = 0.0; while s < 1.0 { s += x[0]; } s }")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn tuple_lets_bind_element_by_element() {
+        let t = lowered(
+            "fn f(x: &[f64], c: f64) -> f64 { let (a, mut b) = (x[0] * c, x[1]); b += a; let (p, q) = (b, a); p * q }",
+        )
+        .expect("in the subset");
+        assert!(t.contains("mul %"), "{t}");
+        // a tuple of another arity, or a pattern that is not a name, stays outside
+        assert!(lowered("fn f(x: f64) -> f64 { let (a, b) = (x, x, x); a }").is_none());
+        assert!(lowered("fn f(x: f64) -> f64 { let (a, _) = (x, x); a }").is_none());
     }
 
     #[test]
