@@ -35,14 +35,44 @@ fn a_rust_function_shows_its_lowering_and_its_derivative() {
     let file = temp_file("r.rs", R_RS);
     let (ok, primal, err) = ferrad(&["diff", &file, "--function", "r", "--emit", "primal"]);
     assert!(ok, "{err}");
-    assert!(primal.starts_with("fn @r(%0: &[f64]) -> (f64) {"), "{primal}");
-    assert!(primal.contains("tanh %") && primal.contains("= for %"), "{primal}");
+    assert!(
+        primal.starts_with("fn @r(%0: &[f64]) -> (f64) {"),
+        "{primal}"
+    );
+    assert!(
+        primal.contains("tanh %") && primal.contains("= for %"),
+        "{primal}"
+    );
     let (ok, rust, err) = ferrad(&["diff", &file, "--function", "r", "--emit", "rust"]);
     assert!(ok, "{err}");
-    assert!(rust.contains("fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64"), "{rust}");
+    assert!(
+        rust.contains("fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64"),
+        "{rust}"
+    );
     let (ok, hvp, err) = ferrad(&["diff", &file, "--function", "r", "--mode", "hvp"]);
     assert!(ok, "{err}");
     assert!(hvp.contains("fn @r_vjp_jvp("), "{hvp}");
+}
+
+#[test]
+fn calls_to_other_functions_of_the_file_are_inlined() {
+    let file = temp_file(
+        "calls.rs",
+        "fn f(x: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { s += sq(x[i].sin()); } s }
+         fn sq(v: f64) -> f64 { v * v }",
+    );
+    let (ok, primal, err) = ferrad(&["diff", &file, "--function", "f", "--emit", "primal"]);
+    assert!(ok, "{err}");
+    assert!(
+        primal.contains("call @sq(") && primal.contains("fn @sq("),
+        "{primal}"
+    );
+    let (ok, rust, err) = ferrad(&["diff", &file, "--function", "f", "--emit", "rust"]);
+    assert!(ok, "{err}");
+    assert!(
+        rust.contains("fn f_vjp(") && !rust.contains("sq("),
+        "{rust}"
+    );
 }
 
 #[test]

@@ -9,7 +9,9 @@
 //! expressions; the state a loop carries or a branch yields is the outer `let mut` scalars
 //! assigned inside); `x.iter().map(|v| e).sum()`; indexing `x[e]`; `x.len()`; `+ - * /`;
 //! `< <= > >= == !=`; unary minus; float and integer literals; `as f64`; the float methods of
-//! the rule table; a final expression or `return` of one `f64`.
+//! the rule table; calls to functions that are themselves in the subset (the attributes: those
+//! annotated earlier in the same file; `ferrad diff`: any in the file), which the compiler
+//! inlines; a final expression or `return` of one `f64`.
 //!
 //! Lowering does three things the compiler then profits from: `x[i]` twice is one load; loops
 //! with literal bounds of at most [`UNROLL`] iterations are unrolled (integer arithmetic on
@@ -139,9 +141,37 @@ pub fn lower_source(src: &str, name: &str) -> Result<String, FrontError> {
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
+    let resolve = |callee: &str| file_callee(&file, callee, &mut vec![name.to_string()]);
     kinds
-        .and_then(|k| lower_fn(func, &k))
+        .and_then(|k| lower_fn_with(func, &k, &resolve))
         .ok_or_else(|| FrontError::Unsupported(name.to_string()))
+}
+
+/// Function `name` of `file` as a callee (lowered with its own calls resolved the same way;
+/// `stack` stops recursion).
+fn file_callee(file: &syn::File, name: &str, stack: &mut Vec<String>) -> Option<Callee> {
+    if stack.iter().any(|n| n == name) {
+        return None;
+    }
+    let func = file.items.iter().find_map(|it| match it {
+        syn::Item::Fn(f) if f.sig.ident == name => Some(f),
+        _ => None,
+    })?;
+    let kinds: Vec<ParamKind> = func
+        .sig
+        .inputs
+        .iter()
+        .map(|a| match a {
+            syn::FnArg::Typed(pt) => param_kind(&pt.ty),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect::<Option<_>>()?;
+    stack.push(name.to_string());
+    let stack_now = std::cell::RefCell::new(stack.clone());
+    let resolve = |c: &str| file_callee(file, c, &mut stack_now.borrow_mut());
+    let module = lower_fn_with(func, &kinds, &resolve);
+    stack.pop();
+    Some(Callee::from_module(name, kinds, &module?))
 }
 
 /// The IR type of a lowered value.
@@ -180,7 +210,11 @@ const UNROLL: i32 = 16;
 /// Binary float methods (`a.powf(b)` → `powf %a, %b`).
 const BINARY: &[&str] = &["powf", "atan2", "hypot", "min", "max"];
 
-struct Lower {
+struct Lower<'r> {
+    /// The functions a call may reach (see [`Callee`]).
+    resolve: &'r dyn Fn(&str) -> Option<Callee>,
+    /// The IR functions of the callees reached so far, by name, with theirs.
+    callees: Vec<(String, String)>,
     body: String,
     next: u32,
     scopes: Vec<HashMap<String, Var>>,
@@ -201,7 +235,7 @@ struct Lower {
 
 type R<T> = Option<T>;
 
-impl Lower {
+impl Lower<'_> {
     fn fresh(&mut self) -> u32 {
         let v = self.next;
         self.next += 1;
@@ -357,6 +391,7 @@ impl Lower {
                 }
             }
             Expr::If(i) => self.if_expr(i, true)?,
+            Expr::Call(c) => self.call(c),
             Expr::MethodCall(m) if m.method == "sum" && m.args.is_empty() => self.iter_sum(m),
             Expr::MethodCall(m) => {
                 m.turbofish.is_none().then_some(())?;
@@ -388,6 +423,35 @@ impl Lower {
             }
             _ => None,
         }
+    }
+
+    /// `g(a, b)` where `g` is a function the resolver knows: a `call @g` (the compiler inlines
+    /// it), with `g`'s IR and its own callees added to the module.
+    fn call(&mut self, c: &syn::ExprCall) -> R<(u32, Ty)> {
+        let Expr::Path(p) = strip(&c.func) else {
+            return None;
+        };
+        (p.qself.is_none()).then_some(())?;
+        let name = p.path.get_ident()?.to_string();
+        let callee = (self.resolve)(&name)?;
+        (callee.params.len() == c.args.len()).then_some(())?;
+        let mut args = Vec::new();
+        for (a, k) in c.args.iter().zip(&callee.params) {
+            let (v, t) = self.expr(a)?;
+            let want = match k {
+                ParamKind::Scalar => Ty::F64,
+                ParamKind::Slice => Ty::Slice,
+                ParamKind::Int => Ty::I64,
+            };
+            (t == want).then_some(())?;
+            args.push(format!("%{v}"));
+        }
+        for (n, text) in callee.functions {
+            if !self.callees.iter().any(|(m, _)| *m == n) {
+                self.callees.push((n, text));
+            }
+        }
+        self.def(Ty::F64, &format!("call @{name}({})", args.join(", ")))
     }
 
     /// `x.iter().map(|v| e).sum()` (the item by value or by `&` pattern): a loop over the
@@ -870,10 +934,64 @@ fn push_ident(e: &Expr, out: &mut Vec<String>) {
     }
 }
 
+/// A function that lowered code may call: its parameters and its IR functions (itself first,
+/// then the functions it calls), each as `(name, text)`. It returns one `f64`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Callee {
+    /// Its parameters.
+    pub params: Vec<ParamKind>,
+    /// Its IR function and those of its callees, `(name, "fn @name(…) … }")`.
+    pub functions: Vec<(String, String)>,
+}
+
+impl Callee {
+    /// The callee view of a lowered function: `module` is what [`lower_fn_with`] returned for
+    /// it (its function first).
+    pub fn from_module(name: &str, params: Vec<ParamKind>, module: &str) -> Callee {
+        let mut functions = Vec::new();
+        for chunk in module.split("\nfn @").filter(|c| !c.trim().is_empty()) {
+            let text = if chunk.starts_with("fn @") {
+                chunk.to_string()
+            } else {
+                format!("fn @{chunk}")
+            };
+            let fname: String = text["fn @".len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let text = if text.ends_with('\n') {
+                text
+            } else {
+                text + "\n"
+            };
+            functions.push((fname, text));
+        }
+        // its own function first
+        if let Some(k) = functions.iter().position(|(n, _)| n == name) {
+            let own = functions.remove(k);
+            functions.insert(0, own);
+        }
+        Callee { params, functions }
+    }
+}
+
 /// The IR text of `func` whose parameters are of `kinds`, or `None` outside the subset.
+/// Calls are outside too; see [`lower_fn_with`].
 pub fn lower_fn(func: &ItemFn, kinds: &[ParamKind]) -> Option<String> {
+    lower_fn_with(func, kinds, &|_| None)
+}
+
+/// [`lower_fn`], where a call `g(…)` reaches the functions `resolve` knows: the result is a
+/// module with `func` first and then every function it reaches.
+pub fn lower_fn_with(
+    func: &ItemFn,
+    kinds: &[ParamKind],
+    resolve: &dyn Fn(&str) -> Option<Callee>,
+) -> Option<String> {
     (func.sig.inputs.len() == kinds.len()).then_some(())?;
     let mut lw = Lower {
+        resolve,
+        callees: Vec::new(),
         body: String::new(),
         next: 0,
         scopes: vec![HashMap::new()],
@@ -921,13 +1039,18 @@ pub fn lower_fn(func: &ItemFn, kinds: &[ParamKind]) -> Option<String> {
     };
     let (r, t) = lw.expr(ret)?;
     (t == Ty::F64).then_some(())?;
-    Some(format!(
+    let mut module = format!(
         "fn @{}({}) -> (f64) {{\n{}{}  return %{r}\n}}\n",
         func.sig.ident,
         params.join(", "),
         lw.prelude,
         lw.body
-    ))
+    );
+    for (_, text) in &lw.callees {
+        module.push('\n');
+        module.push_str(text);
+    }
+    Some(module)
 }
 
 #[cfg(test)]
@@ -976,6 +1099,30 @@ mod tests {
         // a tuple of another arity, or a pattern that is not a name, stays outside
         assert!(lowered("fn f(x: f64) -> f64 { let (a, b) = (x, x, x); a }").is_none());
         assert!(lowered("fn f(x: f64) -> f64 { let (a, _) = (x, x); a }").is_none());
+    }
+
+    #[test]
+    fn calls_reach_functions_of_the_file_and_bring_their_ir() {
+        let src = "
+            fn f(x: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { s += sq(x[i]) + cube(x, i); } s }
+            fn sq(v: f64) -> f64 { v * v }
+            fn cube(x: &[f64], i: usize) -> f64 { x[i] * sq(x[i]) }
+            fn rec(v: f64) -> f64 { rec(v) }
+            fn g(v: f64) -> f64 { rec(v) }
+        ";
+        let m = lower_source(src, "f").unwrap();
+        assert!(m.starts_with("fn @f("), "{m}");
+        assert!(m.contains("call @sq(") && m.contains("call @cube("), "{m}");
+        // each callee once, after the caller
+        assert_eq!(m.matches("fn @sq(").count(), 1, "{m}");
+        assert_eq!(m.matches("fn @cube(").count(), 1, "{m}");
+        // recursion is outside the subset
+        assert!(matches!(
+            lower_source(src, "g"),
+            Err(FrontError::Unsupported(_))
+        ));
+        // without a resolver, a call is outside
+        assert!(lowered("fn f(x: f64) -> f64 { sq(x) }").is_none());
     }
 
     #[test]
