@@ -151,7 +151,8 @@ proptest! {
         check_mat(format_args!("{ctx}: Var<Var>"), &hessian_var_var(&f, &x).2, &h, 1e-11, atol);
         check_mat(format_args!("{ctx}: Dual<Dual>"), &hessian_dual_dual(&f, &x), &h, 1e-11, atol);
         if e.kink_distance(&x) > KINK_MARGIN {
-            check_mat(format_args!("{ctx}: hessian vs finite differences"), &h, &hessian_fd(&f, &x), FD_RTOL, 1e-8 * scale(&gr).max(y0.abs()));
+            let (fd, fd_err) = hessian_fd_with_error(&f, &x);
+            check_mat(format_args!("{ctx}: hessian vs finite differences"), &h, &fd, FD_RTOL, (1e-8 * scale(&gr).max(y0.abs())).max(fd_err));
         }
     }
 

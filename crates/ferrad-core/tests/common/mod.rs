@@ -59,7 +59,12 @@ pub fn scale(v: &[f64]) -> f64 {
 
 /// `∂f/∂xᵢ` by the fourth-order five-point stencil, step `h = 1e-3·max(1, |xᵢ|)`.
 pub fn fd_partial(f: &dyn Fn(&[f64]) -> f64, x: &[f64], i: usize) -> f64 {
-    let h = 1e-3 * x[i].abs().max(1.0);
+    fd_partial_step(f, x, i, 1e-3)
+}
+
+/// [`fd_partial`] with step `rel · max(1, |xᵢ|)`.
+pub fn fd_partial_step(f: &dyn Fn(&[f64]) -> f64, x: &[f64], i: usize, rel: f64) -> f64 {
+    let h = rel * x[i].abs().max(1.0);
     let mut p = x.to_vec();
     let mut at = |d: f64| {
         p[i] = x[i] + d;
@@ -349,7 +354,32 @@ pub fn hessian_by_hvp(f: &impl ScalarFn, x: &[f64]) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// The Hessian by finite differences of the reverse-mode gradient.
+/// [`hessian_fd`] at steps `h` and `h/2`: the `h/2` matrix and the largest difference between
+/// the two, an estimate (several times too large, for a fourth-order formula) of how far the
+/// finite differences are from converged. Fast oscillation (`sin(8x³)` at x ≈ 1.3) makes it
+/// large; comparisons then widen their tolerance by it instead of blaming the derivative.
+pub fn hessian_fd_with_error(f: &impl ScalarFn, x: &[f64]) -> (Vec<Vec<f64>>, f64) {
+    let n = x.len();
+    let at = |rel: f64| -> Vec<Vec<f64>> {
+        (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| fd_partial_step(&|p| ferrad_core::gradient(f, p).1[i], x, j, rel))
+                    .collect()
+            })
+            .collect()
+    };
+    let (coarse, fine) = (at(1e-3), at(5e-4));
+    let err = coarse
+        .iter()
+        .flatten()
+        .zip(fine.iter().flatten())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    (fine, err)
+}
+
+/// The Hessian by [`fd_partial`] of the reverse-mode gradient.
 pub fn hessian_fd(f: &impl ScalarFn, x: &[f64]) -> Vec<Vec<f64>> {
     let n = x.len();
     (0..n)
