@@ -1,10 +1,12 @@
 //! Differentiates the seed benchmarks written in ferrad-ir text (`ir/f.ir`, `ir/r.ir`) with the
 //! compiler and writes the emitted Rust to `$OUT_DIR/ir_emitted.rs`, which the `ir-*` bench
-//! modes include: what rustc compiles there is exactly what `ferrad diff --emit rust` prints.
+//! modes include: what rustc compiles there is exactly what `ferrad_ir::diff_text` emits with
+//! the SIMD shaping the attributes use (`simd: Simd::ON`; `ferrad diff --emit rust` prints
+//! the same code without that shaping, its default).
 
 use std::path::PathBuf;
 
-use ferrad_ir::{DiffOptions, EmitKind, Mode, diff_text};
+use ferrad_ir::{DiffOptions, EmitKind, Mode, Simd, diff_text};
 
 fn emit(file: &str, mode: Mode, width: usize) -> String {
     let src = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
@@ -12,6 +14,8 @@ fn emit(file: &str, mode: Mode, width: usize) -> String {
         mode,
         width,
         emit: EmitKind::Rust,
+        // what the attributes emit: ferrad::math, lanes, re-sliced buffers, AVX2 dispatch
+        simd: Simd::ON,
         ..DiffOptions::default()
     };
     diff_text(&src, &opts).unwrap_or_else(|e| panic!("{file}: {e}"))

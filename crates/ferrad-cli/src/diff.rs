@@ -31,6 +31,10 @@ pub struct DiffArgs {
     /// Skip the optimizer.
     #[arg(long)]
     no_opt: bool,
+    /// Emit Rust shaped for SIMD as the attributes do (`ferrad::math`, sums in 4 lanes, AVX2+FMA
+    /// picked at run time); the code then needs the `ferrad` crate.
+    #[arg(long)]
+    simd: bool,
     /// The function to differentiate (default: the one no other function calls).
     #[arg(long)]
     function: Option<String>,
@@ -107,6 +111,11 @@ pub fn run(args: &DiffArgs) -> ExitCode {
         stats: args.stats,
         optimize: !args.no_opt,
         function: args.function.clone(),
+        simd: if args.simd {
+            ferrad_ir::Simd::ON
+        } else {
+            ferrad_ir::Simd::OFF
+        },
         ..DiffOptions::default()
     };
     match diff_text(&src, &opts) {

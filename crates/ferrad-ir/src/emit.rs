@@ -11,6 +11,14 @@
 //! remove) becomes a `vec!`. Custom rules are called as `rule_name(...)` (`rule_name_jvp`,
 //! `rule_name_vjp`), functions the surrounding code provides, returning an array.
 //!
+//! With [`Simd`] settings on (what the attributes and the `ir-*` bench rows use), the code is
+//! shaped like hand-written SIMD code: elementary functions call `::ferrad::math` (inline
+//! polynomials instead of libm calls), a loop whose carried floats are all sums runs in chunks
+//! of 4 iterations with one partial sum per lane (the chunk's buffer elements copied into local
+//! arrays, so LLVM vectorizes the chunk without overlap checks) plus a sequential tail, buffers
+//! indexed by the loop index are re-sliced to the loop bound (no bounds checks), and the body
+//! is a closure run by `::ferrad::simd::dispatch` (AVX2 + FMA when the CPU has them).
+//!
 //! Integer arithmetic uses plain operators (the interpreter wraps; indices in real programs do
 //! not overflow).
 //!
@@ -24,6 +32,61 @@ use ferrad_core::rules::{Binary, Ternary, Unary};
 
 use crate::ir::*;
 
+/// How [`emit_rust`] shapes code for SIMD ([`EmitOptions::simd`]); [`Simd::OFF`] by default.
+///
+/// Every setting keeps the function's meaning; only [`Simd::lanes`] changes results, and only
+/// in the rounding of float sums (the lanes add the same terms in another order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Simd {
+    /// Call `::ferrad::math` (inline, branch-free polynomials that vectorize) for the elementary
+    /// functions it has — exp, exp_m1, ln, ln_1p, sin, cos, sin_cos, tan, tanh, sinh, cosh,
+    /// asin, acos, atan, atan2, powf, cbrt — instead of std's libm calls, one element at a time.
+    /// Needs the `ferrad` crate.
+    pub math: bool,
+    /// An innermost loop whose carried floats are all sums (`acc = acc + e`, `acc -= e`, chains
+    /// of them) runs in chunks of `lanes` iterations with one partial sum per lane, added pairwise at
+    /// the end, plus a sequential tail: the iterations still run in order, but the sum is
+    /// rounded differently (LLVM never reorders a float sum by itself, so a single accumulator
+    /// keeps the loop scalar). 0 or 1: sums stay sequential, bit for bit what the IR says.
+    pub lanes: usize,
+    /// Buffers that a loop body indexes only by the loop index are re-sliced to the loop's range
+    /// before the loop (and copied a chunk at a time into local arrays in lane loops), so the
+    /// indexing inside needs no bounds checks. A buffer too short still panics, before the loop instead of in
+    /// the iteration that overruns it.
+    pub reslice: bool,
+    /// Wrap the body in `::ferrad::simd::dispatch`, which runs it compiled for AVX2 + FMA when
+    /// the CPU has them (no `target-cpu` flag needed). Needs the `ferrad` crate.
+    pub dispatch: bool,
+}
+
+impl Simd {
+    /// Plain Rust over std, as the IR says it (`ferrad diff --emit rust` by default).
+    pub const OFF: Simd = Simd {
+        math: false,
+        lanes: 0,
+        reslice: false,
+        dispatch: false,
+    };
+    /// Everything on, 4 lanes (one AVX2 register of f64): what the attributes emit.
+    pub const ON: Simd = Simd {
+        math: true,
+        lanes: 4,
+        reslice: true,
+        dispatch: true,
+    };
+    /// [`Simd::ON`] with sequential sums (the `strict-order` feature of the attributes).
+    pub const STRICT: Simd = Simd {
+        lanes: 0,
+        ..Simd::ON
+    };
+}
+
+impl Default for Simd {
+    fn default() -> Self {
+        Simd::OFF
+    }
+}
+
 /// Options of [`emit_rust`].
 #[derive(Clone, Debug, Default)]
 pub struct EmitOptions {
@@ -34,6 +97,8 @@ pub struct EmitOptions {
     /// The function's name (default: the IR function's name), e.g. the `d_f` of
     /// `#[autodiff_reverse(d_f, ...)]`.
     pub name: Option<String>,
+    /// SIMD shaping ([`Simd::OFF`]: plain std code).
+    pub simd: Simd,
 }
 
 struct Em<'a> {
@@ -49,6 +114,9 @@ struct Em<'a> {
     skip: HashSet<Inst>,
     counter: usize,
     out: String,
+    simd: Simd,
+    /// Inside a lane loop: buffer → (chunk array name, loop index, lane variable name).
+    chunk: HashMap<Value, (String, Value, String)>,
 }
 
 const ATOM: u8 = 10;
@@ -94,6 +162,36 @@ fn lit(c: Const) -> String {
 
 fn method(u: Unary) -> &'static str {
     u.name()
+}
+
+/// The `ferrad::math` function computing `u`, if it has one.
+fn math_unary(u: Unary) -> Option<&'static str> {
+    Some(match u {
+        Unary::Exp => "exp",
+        Unary::ExpM1 => "exp_m1",
+        Unary::Ln => "ln",
+        Unary::Ln1p => "ln_1p",
+        Unary::Sin => "sin",
+        Unary::Cos => "cos",
+        Unary::Tan => "tan",
+        Unary::Tanh => "tanh",
+        Unary::Sinh => "sinh",
+        Unary::Cosh => "cosh",
+        Unary::Asin => "asin",
+        Unary::Acos => "acos",
+        Unary::Atan => "atan",
+        Unary::Cbrt => "cbrt",
+        _ => return None,
+    })
+}
+
+/// The `ferrad::math` function computing `b`, if it has one.
+fn math_binary(b: Binary) -> Option<&'static str> {
+    match b {
+        Binary::Powf => Some("powf"),
+        Binary::Atan2 => Some("atan2"),
+        _ => None,
+    }
 }
 
 impl Em<'_> {
@@ -196,6 +294,22 @@ impl Em<'_> {
         self.valp(v, ATOM, false)
     }
 
+    /// `::ferrad::math::NAME` for a value of type `ty` (the `_f32` function for f32), when
+    /// [`Simd::math`] is on.
+    fn math_fn(&self, name: Option<&str>, ty: Type) -> Option<String> {
+        let name = name.filter(|_| self.simd.math)?;
+        let suffix = if ty == Type::F32 { "_f32" } else { "" };
+        Some(format!("::ferrad::math::{name}{suffix}"))
+    }
+
+    /// `buf[idx]` as written: a lane of the chunk slice inside a lane loop.
+    fn place(&self, buf: Value, idx: Value) -> String {
+        match self.chunk.get(&buf) {
+            Some((c, i, lane)) if *i == idx => format!("{c}[{lane}]"),
+            _ => format!("{}[{}]", self.names[&buf], self.val(idx, true)),
+        }
+    }
+
     /// The expression computing `i`'s result, and its precedence.
     fn expr(&self, i: Inst) -> (String, u8) {
         let d = self.f.inst(i);
@@ -204,7 +318,10 @@ impl Em<'_> {
             Op::Const(c) => (lit(*c), ATOM),
             Op::Unary(Unary::Neg) => (format!("-{}", a(0, NEG)), NEG),
             Op::Unary(Unary::Powi(n)) => (format!("{}.powi({n})", self.recv(d.args[0])), ATOM),
-            Op::Unary(u) => (format!("{}.{}()", self.recv(d.args[0]), method(*u)), ATOM),
+            Op::Unary(u) => match self.math_fn(math_unary(*u), self.f.ty(d.args[0])) {
+                Some(m) => (format!("{m}({})", a(0, 0)), ATOM),
+                None => (format!("{}.{}()", self.recv(d.args[0]), method(*u)), ATOM),
+            },
             Op::Binary(b) => {
                 let sym = match b {
                     Binary::Add => Some(("+", ADD)),
@@ -214,9 +331,11 @@ impl Em<'_> {
                     Binary::Rem => Some(("%", MUL)),
                     _ => None,
                 };
-                match sym {
-                    Some((s, p)) => (format!("{} {s} {}", a(0, p), a(1, p + 1)), p),
-                    None => (
+                let m = self.math_fn(math_binary(*b), self.f.ty(d.args[0]));
+                match (sym, m) {
+                    (Some((s, p)), _) => (format!("{} {s} {}", a(0, p), a(1, p + 1)), p),
+                    (None, Some(m)) => (format!("{m}({}, {})", a(0, 0), a(1, 0)), ATOM),
+                    (None, None) => (
                         format!("{}.{}({})", self.recv(d.args[0]), b.name(), a(1, 0)),
                         ATOM,
                     ),
@@ -256,10 +375,7 @@ impl Em<'_> {
                 (format!("{s} as {ty}"), CAST)
             }
             Op::Len => (format!("{}.len()", self.names[&d.args[0]]), ATOM),
-            Op::Load => (
-                format!("{}[{}]", self.names[&d.args[0]], self.val(d.args[1], true)),
-                ATOM,
-            ),
+            Op::Load => (self.place(d.args[0], d.args[1]), ATOM),
             _ => unreachable!("only pure operations and loads are expressions"),
         }
     }
@@ -358,16 +474,18 @@ impl Em<'_> {
                         let (sn, cn) = (self.fresh("s"), self.fresh("c"));
                         self.names.insert(self.f.inst(s).results[0], sn.clone());
                         self.names.insert(self.f.inst(c).results[0], cn.clone());
-                        let x = self.recv(d.args[0]);
-                        self.line(depth, &format!("let ({sn}, {cn}) = {x}.sin_cos();"));
+                        let call = match self.math_fn(Some("sin_cos"), self.f.ty(d.args[0])) {
+                            Some(m) => format!("{m}({})", self.val(d.args[0], false)),
+                            None => format!("{}.sin_cos()", self.recv(d.args[0])),
+                        };
+                        self.line(depth, &format!("let ({sn}, {cn}) = {call};"));
                         done_trig.insert(j);
                         continue;
                     }
                     self.let_expr(i, depth);
                 }
                 Op::Store => {
-                    let buf = self.names[&d.args[0]].clone();
-                    let idx = self.val(d.args[1], true);
+                    let place = self.place(d.args[0], d.args[1]);
                     // buf[i] = buf[i] + a  →  buf[i] += a
                     if let Some(a) = self.accumulate(d.args[2], |s, dl| {
                         dl.op == Op::Load
@@ -375,10 +493,10 @@ impl Em<'_> {
                             && dl.args[1] == d.args[1]
                             && s.inline.contains(&dl.results[0])
                     }) {
-                        self.line(depth, &format!("{buf}[{idx}] += {a};"));
+                        self.line(depth, &format!("{place} += {a};"));
                     } else {
                         let v = self.val(d.args[2], false);
-                        self.line(depth, &format!("{buf}[{idx}] = {v};"));
+                        self.line(depth, &format!("{place} = {v};"));
                     }
                 }
                 Op::Alloc => {
@@ -462,6 +580,261 @@ impl Em<'_> {
 
     fn emit_for(&mut self, d: &InstData, body: Block, rev: bool, depth: usize) {
         let bd = self.f.block(body).clone();
+        let ix = bd.params[0];
+        let as_usize = self.usize_vals.contains(&ix);
+        let (lo, hi) = (self.val(d.args[0], as_usize), self.val(d.args[1], as_usize));
+        let lo_zero = matches!(self.consts.get(&d.args[0]), Some(Const::I64(0)));
+        let bufs = if self.simd.reslice && as_usize {
+            self.indexed_bufs(body, ix)
+        } else {
+            vec![]
+        };
+        let lanes = self.simd.lanes;
+        // Only innermost loops: an outer loop's lanes would not vectorize around the inner
+        // loop, and each level of lanes emits its body twice.
+        let split = lanes >= 2
+            && as_usize
+            && !rev
+            && !self.has_loop(body)
+            && bd.params.len() > 1
+            && bd.params[1..]
+                .iter()
+                .zip(&bd.yields)
+                .all(|(&p, &y)| self.is_sum(p, y, body));
+        let reslice = lo_zero && !bufs.is_empty();
+        if !split && !reslice {
+            return self.emit_plain_for(d, body, rev, depth, &lo, &hi);
+        }
+        // The loop bound, once, and the buffers cut to it (fresh names; the originals are
+        // usable again after the loop).
+        let n = self.fresh("n");
+        self.line(depth, &format!("let {n} = {hi};"));
+        let saved: Vec<(Value, String)> = bufs
+            .iter()
+            .map(|&(b, _, _)| (b, self.names[&b].clone()))
+            .collect();
+        if reslice {
+            for &(b, _, _) in &bufs {
+                let cut = self.fresh("x");
+                let (amp, orig) = (self.borrow(b), self.names[&b].clone());
+                self.line(depth, &format!("let {cut} = {amp}{orig}[..{n}];"));
+                self.names.insert(b, cut);
+            }
+        }
+        if !split {
+            self.emit_plain_for(d, body, rev, depth, &lo, &n);
+        } else {
+            self.emit_lanes(d, body, depth, &lo, &n, &bufs);
+        }
+        for (b, name) in saved {
+            self.names.insert(b, name);
+        }
+    }
+
+    /// Whether block `b` contains a loop, at any depth.
+    fn has_loop(&self, b: Block) -> bool {
+        self.f.block(b).insts.iter().any(|&i| {
+            let op = &self.f.inst(i).op;
+            matches!(op, Op::For { .. }) || op.blocks().into_iter().any(|nb| self.has_loop(nb))
+        })
+    }
+
+    /// `&` or `&mut ` for a re-borrow of buffer `b`.
+    fn borrow(&self, b: Value) -> &'static str {
+        if self.f.ty(b) == Type::BufMut {
+            "&mut "
+        } else {
+            "&"
+        }
+    }
+
+    /// A loop whose carried values are all sums ([`Self::is_sum`]), in chunks of
+    /// [`Simd::lanes`] iterations with one partial sum per lane, then a sequential tail.
+    fn emit_lanes(
+        &mut self,
+        d: &InstData,
+        body: Block,
+        depth: usize,
+        lo: &str,
+        hi: &str,
+        bufs: &[(Value, usize, bool)],
+    ) {
+        let bd = self.f.block(body).clone();
+        let ix = bd.params[0];
+        let lanes = self.simd.lanes;
+        let mut arrays = vec![];
+        for (k, &p) in bd.params[1..].iter().enumerate() {
+            let a = self.fresh("acc");
+            let init = self.val(d.args[2 + k], false);
+            // -0.0 is the exact identity of IEEE addition (−0 + x = x for every x, +0 included).
+            let mut elems = vec![init];
+            elems.resize(lanes, "-0.0".to_string());
+            self.line(depth, &format!("let mut {a} = [{}];", elems.join(", ")));
+            arrays.push((p, a));
+        }
+        let b = self.fresh("b");
+        self.line(depth, &format!("let mut {b} = {lo};"));
+        self.line(depth, &format!("while {b} + {lanes} <= {hi} {{"));
+        let l = self.fresh("l");
+        let mut chunk = HashMap::new();
+        // Each chunk is copied into a local array (and stored ones back after it): LLVM then
+        // needs no overlap check between the buffers, which it would not do for 4 iterations.
+        let mut write_back = vec![];
+        for &(buf, _, stored) in bufs {
+            let c = self.fresh("x");
+            let orig = self.names[&buf].clone();
+            let m = if stored { "mut " } else { "" };
+            self.line(
+                depth + 1,
+                // (TryInto by path: it is not in the 2018 prelude of a user's crate)
+                &format!(
+                    "let {m}{c}: [f64; {lanes}] = \
+                     ::core::convert::TryInto::try_into(&{orig}[{b}..{b} + {lanes}]).unwrap();"
+                ),
+            );
+            if stored {
+                write_back.push(format!("{orig}[{b}..{b} + {lanes}].copy_from_slice(&{c});"));
+            }
+            chunk.insert(buf, (c, ix, l.clone()));
+        }
+        self.line(depth + 1, &format!("for {l} in 0..{lanes} {{"));
+        let replaced: usize = bufs.iter().map(|&(_, k, _)| k).sum();
+        if self.uses.get(&ix).copied().unwrap_or(0) > replaced {
+            let i = self.fresh("i");
+            self.line(depth + 2, &format!("let {i} = {b} + {l};"));
+            self.names.insert(ix, i);
+        }
+        let vars: Vec<String> = arrays.iter().map(|(_, a)| format!("{a}[{l}]")).collect();
+        for ((p, _), v) in arrays.iter().zip(&vars) {
+            self.names.insert(*p, v.clone());
+        }
+        // (a lane loop nested in another keeps the outer one's chunks too)
+        let outer = self.chunk.clone();
+        self.chunk.extend(chunk);
+        self.loop_body(body, &vars, depth + 2);
+        self.chunk = outer;
+        self.line(depth + 1, "}");
+        for w in write_back {
+            self.line(depth + 1, &w);
+        }
+        self.line(depth + 1, &format!("{b} += {lanes};"));
+        self.line(depth, "}");
+        // The tail, into the lanes' sum.
+        let mut vars = vec![];
+        for (k, (p, a)) in arrays.iter().enumerate() {
+            let t = self.fresh("acc");
+            let lanes: Vec<String> = (0..lanes).map(|j| format!("{a}[{j}]")).collect();
+            self.line(depth, &format!("let mut {t} = {};", pairwise(&lanes)));
+            self.names.insert(*p, t.clone());
+            self.names.insert(d.results[k], t.clone());
+            vars.push(t);
+        }
+        let i = if self.uses.get(&ix).copied().unwrap_or(0) == 0 {
+            "_".to_string()
+        } else {
+            self.fresh("i")
+        };
+        self.names.insert(ix, i.clone());
+        self.line(depth, &format!("for {i} in {b}..{hi} {{"));
+        self.loop_body(body, &vars, depth + 1);
+        self.line(depth, "}");
+    }
+
+    /// Whether carried value `p` of loop body `body` (yielding `y`) is a float sum that lanes
+    /// may split: its one use is in a chain of `add`s (either side) and `sub`s (left side)
+    /// in the body that ends in `y`, and no link of the chain is used elsewhere.
+    fn is_sum(&self, p: Value, y: Value, body: Block) -> bool {
+        self.f.ty(p).is_float() && self.uses.get(&p) == Some(&1) && y != p && {
+            fn leads(e: &Em<'_>, v: Value, p: Value, body: Block) -> bool {
+                if v == p {
+                    return true;
+                }
+                let Some(&i) = e.def.get(&v) else {
+                    return false;
+                };
+                if e.def_block.get(&v) != Some(&body) || e.uses.get(&v) != Some(&1) {
+                    return false;
+                }
+                let d = e.f.inst(i);
+                match d.op {
+                    Op::Binary(Binary::Add) => {
+                        leads(e, d.args[0], p, body) || leads(e, d.args[1], p, body)
+                    }
+                    Op::Binary(Binary::Sub) => leads(e, d.args[0], p, body),
+                    _ => false,
+                }
+            }
+            leads(self, y, p, body)
+        }
+    }
+
+    /// The buffers defined outside loop body `body` that it indexes only by its index `ix`
+    /// (never through `len`, another index or a call), at least once unconditionally, with the
+    /// number of such loads and stores and whether it stores.
+    fn indexed_bufs(&self, body: Block, ix: Value) -> Vec<(Value, usize, bool)> {
+        #[derive(Default)]
+        struct Use {
+            bad: bool,
+            top: bool,
+            count: usize,
+            stored: bool,
+        }
+        fn walk(e: &Em<'_>, b: Block, ix: Value, top: bool, seen: &mut HashMap<Value, Use>) {
+            let bd = e.f.block(b);
+            for &i in &bd.insts {
+                let d = e.f.inst(i);
+                match d.op {
+                    Op::Load | Op::Store => {
+                        let u = seen.entry(d.args[0]).or_default();
+                        u.stored |= d.op == Op::Store;
+                        if d.args[1] == ix {
+                            u.count += 1;
+                            u.top |= top;
+                        } else {
+                            u.bad = true;
+                        }
+                    }
+                    _ => {
+                        for &a in &d.args {
+                            if e.f.ty(a).is_buf() {
+                                seen.entry(a).or_default().bad = true;
+                            }
+                        }
+                    }
+                }
+                for &r in &d.results {
+                    if e.f.ty(r).is_buf() {
+                        // defined inside the loop: no cut before it
+                        seen.entry(r).or_default().bad = true;
+                    }
+                }
+                for nb in d.op.blocks() {
+                    walk(e, nb, ix, false, seen);
+                }
+            }
+        }
+        let mut seen = HashMap::new();
+        walk(self, body, ix, true, &mut seen);
+        let mut out: Vec<(Value, usize, bool)> = seen
+            .into_iter()
+            .filter(|(_, u)| !u.bad && u.top)
+            .map(|(b, u)| (b, u.count, u.stored))
+            .collect();
+        out.sort_by_key(|&(b, _, _)| b.0);
+        out
+    }
+
+    /// `for i in lo..hi { body; updates }` with one sequential variable per carried value.
+    fn emit_plain_for(
+        &mut self,
+        d: &InstData,
+        body: Block,
+        rev: bool,
+        depth: usize,
+        lo: &str,
+        hi: &str,
+    ) {
+        let bd = self.f.block(body).clone();
         let mut vars = vec![];
         for (k, &p) in bd.params[1..].iter().enumerate() {
             let n = self.fresh("acc");
@@ -477,15 +850,21 @@ impl Em<'_> {
             self.fresh("i")
         };
         self.names.insert(bd.params[0], idx.clone());
-        let as_usize = self.usize_vals.contains(&bd.params[0]);
-        let (lo, hi) = (self.val(d.args[0], as_usize), self.val(d.args[1], as_usize));
         let range = if rev {
             format!("({lo}..{hi}).rev()")
         } else {
             format!("{lo}..{hi}")
         };
         self.line(depth, &format!("for {idx} in {range} {{"));
-        self.block(body, depth + 1);
+        self.loop_body(body, &vars, depth + 1);
+        self.line(depth, "}");
+    }
+
+    /// The statements of loop body `body`, then the updates of the carried variables `vars`
+    /// (named as their block parameters are).
+    fn loop_body(&mut self, body: Block, vars: &[String], depth: usize) {
+        let bd = self.f.block(body).clone();
+        self.block(body, depth);
         let params: Vec<Value> = bd.params[1..].to_vec();
         let mut updates = vec![];
         let mut all_names = String::new();
@@ -527,19 +906,18 @@ impl Em<'_> {
         if sequential {
             for (v, e, plus) in &updates {
                 match plus {
-                    Some(p) => self.line(depth + 1, &format!("{v} += {p};")),
-                    None => self.line(depth + 1, &format!("{v} = {e};")),
+                    Some(p) => self.line(depth, &format!("{v} += {p};")),
+                    None => self.line(depth, &format!("{v} = {e};")),
                 }
             }
         } else {
             let lhs: Vec<&str> = updates.iter().map(|u| u.0.as_str()).collect();
             let rhs: Vec<&str> = updates.iter().map(|u| u.1.as_str()).collect();
             self.line(
-                depth + 1,
+                depth,
                 &format!("({}) = ({});", lhs.join(", "), rhs.join(", ")),
             );
         }
-        self.line(depth, "}");
     }
 
     fn emit_if(&mut self, d: &InstData, t: Block, e: Block, depth: usize) {
@@ -576,6 +954,22 @@ impl Em<'_> {
     }
 }
 
+/// `(a + b) + (c + d)`: the lanes' partial sums added pairwise.
+fn pairwise(xs: &[String]) -> String {
+    match xs.len() {
+        0 => "0.0".into(),
+        1 => xs[0].clone(),
+        n => {
+            let (a, b) = xs.split_at(n.div_ceil(2));
+            let wrap = |v: &[String]| {
+                let s = pairwise(v);
+                if v.len() > 1 { format!("({s})") } else { s }
+            };
+            format!("{} + {}", wrap(a), wrap(b))
+        }
+    }
+}
+
 /// Emits `f` as a Rust function.
 pub fn emit_rust(f: &Function, opts: &EmitOptions) -> String {
     let mut e = Em {
@@ -591,6 +985,8 @@ pub fn emit_rust(f: &Function, opts: &EmitOptions) -> String {
         skip: HashSet::new(),
         counter: 0,
         out: String::new(),
+        simd: opts.simd,
+        chunk: HashMap::new(),
     };
     e.scan(f.body);
     e.decide_inline(f.body);
@@ -619,7 +1015,14 @@ pub fn emit_rust(f: &Function, opts: &EmitOptions) -> String {
     let vis = if opts.public { "pub " } else { "" };
     let name = opts.name.as_deref().unwrap_or(&f.name);
     let _ = writeln!(e.out, "{vis}fn {name}({}){ret} {{", ps.join(", "));
-    e.block(f.body, 1);
+    // The body as a closure that `dispatch` compiles twice (baseline and AVX2 + FMA).
+    let depth = if opts.simd.dispatch {
+        e.line(1, "::ferrad::simd::dispatch(#[inline(always)] move || {");
+        2
+    } else {
+        1
+    };
+    e.block(f.body, depth);
     let ys: Vec<String> = f
         .block(f.body)
         .yields
@@ -628,8 +1031,11 @@ pub fn emit_rust(f: &Function, opts: &EmitOptions) -> String {
         .collect();
     match ys.len() {
         0 => {}
-        1 => e.line(1, &ys[0]),
-        _ => e.line(1, &format!("({})", ys.join(", "))),
+        1 => e.line(depth, &ys[0]),
+        _ => e.line(depth, &format!("({})", ys.join(", "))),
+    }
+    if opts.simd.dispatch {
+        e.line(1, "})");
     }
     e.out.push_str("}\n");
     e.out

@@ -61,6 +61,7 @@ pub mod transform;
 pub mod verify;
 
 pub use builder::FunctionBuilder;
+pub use emit::{EmitOptions, Simd};
 pub use ir::{Function, Module, Type};
 pub use parse::ParseError;
 pub use transform::TransformError;
@@ -189,6 +190,9 @@ pub struct DiffOptions {
     /// forward-over-reverse mode it selects the reverse derivative's, whose parameters then all
     /// get tangents.
     pub active: Option<Vec<bool>>,
+    /// How emitted Rust is shaped for SIMD (`--emit rust` only): [`emit::Simd::OFF`] (plain
+    /// std code) by default; the attributes use [`emit::Simd::ON`].
+    pub simd: emit::Simd,
 }
 
 impl Default for DiffOptions {
@@ -202,6 +206,7 @@ impl Default for DiffOptions {
             policy: CachePolicy::Recompute,
             function: None,
             active: None,
+            simd: emit::Simd::OFF,
         }
     }
 }
@@ -301,6 +306,7 @@ pub fn diff_text(src: &str, opts: &DiffOptions) -> Result<String, Error> {
             &d.func,
             &emit::EmitOptions {
                 public: true,
+                simd: opts.simd,
                 ..emit::EmitOptions::default()
             },
         )),

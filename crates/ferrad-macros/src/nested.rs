@@ -188,6 +188,7 @@ pub fn forward_over_reverse(
         width: 1,
         emit: ferrad_ir::EmitKind::Rust,
         active: Some(c.active.clone()),
+        simd: crate::lower::simd(),
         ..ferrad_ir::DiffOptions::default()
     };
     // The VJP (no scalar gradients) returns the primal; its JVP pairs it with its tangent.

@@ -1,34 +1,46 @@
 //! Hyperbolic functions: `tanh`, `sinh`, `cosh`, all built on the reduced exponential
 //! (x = n·ln2 + r, q = e^r − 1) of [`super::kernel::exp_parts`].
 //!
-//! tanh |x| = (1 − E)/(1 + E) with E = e^(−2|x|) carried as a double-double, so neither the
-//! tiny nor the saturated end loses bits. sinh and cosh use e^|x|/2 = 2^(n−1)·(1 + q) (exact
+//! tanh |x| = T/(T + 2) below 0.55 and 1 − 2/(T + 2) above, T = e^(2|x|) − 1 carried as a
+//! double-double, with one division (so it inlines and vectorizes), losing bits at neither the
+//! tiny nor the saturated end. sinh and cosh use e^|x|/2 = 2^(n−1)·(1 + q) (exact
 //! halving, so they stay finite up to 710.47 where e^x alone overflows), plus e^|x| − 1 for
 //! sinh below 1 where e^a/2 − e^-a/2 would cancel.
 
 use super::exp_log::expm1_from_parts;
-use super::kernel::{
-    abs, div_dd, exp_parts, fast_two_sum, pow2i, scale, sel, two_sum, with_sign_of,
-};
+use super::kernel::{abs, exp_parts, fast_two_sum, pow2i, scale, sel, two_prod, with_sign_of};
 
 /// Hyperbolic tangent. Domain: all f64. Max error about 1 ulp (see the table);
 /// tanh(±0) = ±0, tanh(±inf) = ±1, NaN → NaN.
+///
+/// One division, so that LLVM inlines it into loops and vectorizes them: with
+/// T = e^(2|x|) − 1 and D = T + 2 carried as double-doubles (from the reduced exponential,
+/// exactly), tanh |x| = T/D below 0.55 and 1 − 2/D above (neither cancels); the quotient
+/// is corrected by its exact remainder.
 #[inline]
 pub fn tanh(x: f64) -> f64 {
     let a = abs(x);
-    let m = -2.0 * a;
-    let m = if m < -60.0 { -60.0 } else { m };
-    // E = e^(−2|x|) = s·(1 + q), s = 2^n; tanh|x| = (1 − E)/(1 + E)
-    let p = exp_parts(m);
+    // tanh 20 = 1 − 8.5e-18 rounds to 1; +inf clamps too, NaN passes (`NaN > 20` is false).
+    let a = if a > 20.0 { 20.0 } else { a };
+    // 2a = n·ln2 + r, e^r − 1 = qh + ql; T = (2^n − 1) + 2^n·q (2^n − 1 and 2^n·qh exact)
+    let p = exp_parts(2.0 * a);
     let s = pow2i(p.n);
-    // E = eh + el exactly (|s·qh| < s), then 1 ∓ E as exact double-doubles
-    let (eh, el) = fast_two_sum(s, s * p.qh);
-    let el = el + s * p.ql;
-    let (nh, nl) = two_sum(1.0, -eh);
-    let (dh, dl) = two_sum(1.0, eh);
-    let (nh, nl) = two_sum(nh, nl - el); // renormalize: 1 − E may be tiny
-    let t = div_dd(nh, nl, dh, dl + el);
-    with_sign_of(t, x)
+    // (n >= 0: 2^n − 1 is 0 or outweighs 2^n·qh, |qh| < 0.42, so Fast2Sum is exact)
+    let (th, tl) = fast_two_sum(s - 1.0, s * p.qh);
+    let tl = tl + s * p.ql;
+    let (dh, dl) = fast_two_sum(th.max(2.0), th.min(2.0));
+    let dl = dl + tl;
+    let small = a < 0.55;
+    let (nh, nl) = (sel(small, th, 2.0), sel(small, tl, 0.0));
+    // (nh + nl)/(dh + dl) = q0 + (nh − q0·dh + nl − q0·dl)/(dh + dl) for any q0 near it: the
+    // remainder is exact to first order (q0·dh by TwoProduct), so q0 = nh·(1/dh) may be an
+    // ulp off and the one division is 1/dh.
+    let inv = 1.0 / dh;
+    let q0 = nh * inv;
+    let (p, pe) = two_prod(q0, dh);
+    let rem = ((nh - p) - pe) + (nl - q0 * dl);
+    let q = q0 + rem * inv;
+    with_sign_of(sel(small, q, 1.0 - q), x)
 }
 
 /// Hyperbolic sine. Domain: all f64. Max error about 1.5 ulp; sinh(±0) = ±0, overflow to

@@ -12,7 +12,7 @@ fn names(v: &[&str]) -> EmitOptions {
     EmitOptions {
         param_names: Some(v.iter().map(|s| s.to_string()).collect()),
         public: true,
-        name: None,
+        ..EmitOptions::default()
     }
 }
 
@@ -337,15 +337,32 @@ fn emitted_derivatives_of_all_samples_compile() {
 /// and final buffer contents) with the interpreter running the same IR.
 #[test]
 fn emitted_derivatives_compute_what_the_interpreter_computes() {
+    compiled_matches_interpreter(crate::emit::Simd::OFF, 4);
+}
+
+const SAMPLES: [&str; 7] = [R, PROD, BRANCH, STORE, NESTED, COUNTER, LANES];
+
+/// The same with sums in lanes and re-sliced buffers (the std-only part of the SIMD shape;
+/// `ferrad::math` and the dispatch need the `ferrad` crate: the macro tests run them), on
+/// buffers of 7 (one chunk of 4 and a tail of 3) and 2 (the tail only).
+#[test]
+fn lane_split_derivatives_compute_what_the_interpreter_computes() {
+    let simd = crate::emit::Simd {
+        math: false,
+        dispatch: false,
+        ..crate::emit::Simd::ON
+    };
+    compiled_matches_interpreter(simd, 7);
+    compiled_matches_interpreter(simd, 2);
+}
+
+fn compiled_matches_interpreter(simd: crate::emit::Simd, len: usize) {
     use crate::interp::{Arg, Val, run_function};
     use crate::ir::Type;
     let mut lib = String::new();
     let mut main = String::from("fn main() {\n");
     let mut want: Vec<f64> = vec![];
-    for (k, p) in [R, PROD, BRANCH, STORE, NESTED, COUNTER]
-        .into_iter()
-        .enumerate()
-    {
+    for (k, p) in SAMPLES.into_iter().enumerate() {
         let f = parse(p);
         let mut gs = vec![];
         let g = vjp(&f, &VjpOptions::default()).unwrap();
@@ -360,7 +377,13 @@ fn emitted_derivatives_compute_what_the_interpreter_computes() {
         .unwrap();
         gs.push(optimize(&g, &OptOptions::default()).0);
         for g in gs {
-            lib.push_str(&emit_rust(&g, &EmitOptions::default()));
+            lib.push_str(&emit_rust(
+                &g,
+                &EmitOptions {
+                    simd,
+                    ..EmitOptions::default()
+                },
+            ));
             let mut args = vec![];
             let mut call = vec![];
             main.push_str("    {\n");
@@ -372,7 +395,7 @@ fn emitted_derivatives_compute_what_the_interpreter_computes() {
                         call.push(format!("{seed:?}"));
                     }
                     t => {
-                        let v: Vec<f64> = (0..4).map(|i| (seed * (i + 1) as f64).sin()).collect();
+                        let v: Vec<f64> = (0..len).map(|i| (seed * (i + 1) as f64).sin()).collect();
                         main.push_str(&format!("        let mut b{j}: Vec<f64> = vec!{v:?};\n"));
                         call.push(if t == Type::Buf {
                             format!("&b{j}")
@@ -412,7 +435,14 @@ fn emitted_derivatives_compute_what_the_interpreter_computes() {
         }
     }
     main.push_str("}\n");
-    let dir = std::env::temp_dir().join(format!("ferrad-ir-emit-run-{}", std::process::id()));
+    if simd.lanes > 1 {
+        assert!(lib.contains(" += 4;\n"), "no loop in lanes:\n{lib}");
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "ferrad-ir-emit-run-{}-{}-{len}",
+        std::process::id(),
+        simd.lanes
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("main.rs");
     let src = format!("#![allow(unused_mut)]\n{lib}\n{main}");

@@ -8,5 +8,6 @@ mod opt;
 pub(crate) mod progs;
 mod random;
 mod rules;
+mod simd;
 mod text;
 mod transforms;

@@ -184,3 +184,28 @@ fn @counter(%0: f64) -> (f64) {
   return %6
 }
 ";
+
+/// Sums in nested loops: an outer `sub` sum whose body holds an inner `add` sum (the SIMD
+/// emitter splits the inner one into lanes and keeps the outer one sequential).
+pub const LANES: &str = "\
+fn @lanes(%0: &[f64], %1: &[f64]) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 0
+  %4: f64 = const 0.5
+  %5: f64 = const 0.0
+  %6: f64 = for %7 = %3 to %2 carry(%8 = %4) {
+    %9: f64 = load %0[%7]
+    %10: f64 = for %11 = %3 to %2 carry(%12 = %5) {
+      %13: f64 = load %1[%11]
+      %14: f64 = mul %9, %13
+      %15: f64 = sin %14
+      %16: f64 = add %12, %15
+      yield %16
+    }
+    %17: f64 = mul %10, %9
+    %18: f64 = sub %8, %17
+    yield %18
+  }
+  return %6
+}
+";
