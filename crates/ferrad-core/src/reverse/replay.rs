@@ -668,6 +668,19 @@ fn column(
                 values[out(j)] = b.value(values[at(l, st[0], j)], constant_at(cst, cs, j));
             });
         }
+        // a running sum `s = s + t` (or `t + s`): the sum stays in a register
+        Instr::Add(l, r) if self_carried(op, c).is_some() => {
+            let q = self_carried(op, c).unwrap_or(0);
+            let (prev, (t, ts)) = ([l, r][q], [(l, st[0]), (r, st[1])][1 - q]);
+            let Some(first) = js.clone().next() else {
+                return;
+            };
+            let mut acc = values[at(prev, st[q], first)];
+            for j in js {
+                acc += values[at(t, ts, j)];
+                values[out(j)] = acc;
+            }
+        }
         Instr::Add(l, r) => js.for_each(|j| {
             values[out(j)] = values[at(l, st[0], j)] + values[at(r, st[1], j)];
         }),
@@ -682,6 +695,20 @@ fn column(
         }),
         Instr::Step(s, a) => js.for_each(|j| values[out(j)] = s.value(values[at(a, st[0], j)])),
         Instr::MulAddPart | Instr::MulAdd => unreachable!("mul_add never joins a loop"),
+    }
+}
+
+/// Which operand of the add `op` (its copies located by `c`) is its own column one iteration
+/// back, if one is and the other is not: a running sum.
+fn self_carried(op: &BodyOp, c: Column) -> Option<usize> {
+    let Instr::Add(l, r) = op.ins else {
+        return None;
+    };
+    let prev = |s: u32, st: i64| st == c.k as i64 && i64::from(s) == c.first as i64 - c.k as i64;
+    match (prev(l, op.stride[0]), prev(r, op.stride[1])) {
+        (true, false) => Some(0),
+        (false, true) => Some(1),
+        _ => None,
     }
 }
 
@@ -788,6 +815,27 @@ fn column_adjoint(
             Binary::Mul => one_operand(adj, out, js, (l, st[0]), |j| constant_at(cst, cs, j)),
             _ => one_operand(adj, out, js, (l, st[0]), |j| partials[p + j]),
         },
+        Instr::Add(l, r) if self_carried(op, c).is_some() => {
+            // the adjoint flowing to the previous iteration's sum stays in a register and
+            // reaches memory once, at the first iteration (same additions, same order)
+            let q = self_carried(op, c).unwrap_or(0);
+            let (prev, (t, ts)) = ([l, r][q], [(l, st[0]), (r, st[1])][1 - q]);
+            let Some(first) = js.clone().next() else {
+                return;
+            };
+            let mut carry: Option<f64> = None;
+            for j in js.rev() {
+                let mut g = std::mem::take(&mut adj[out(j)]);
+                if let Some(c) = carry {
+                    g += c;
+                }
+                adj[at(t, ts, j)] += g;
+                carry = Some(g);
+            }
+            if let Some(g) = carry {
+                adj[at(prev, st[q], first)] += g;
+            }
+        }
         Instr::Add(l, r) => {
             for j in js.rev() {
                 let g = std::mem::take(&mut adj[out(j)]);
