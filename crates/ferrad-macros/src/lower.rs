@@ -101,6 +101,9 @@ pub(crate) fn compile_with(
     (outs == n_out).then_some(())?;
     f.sig.ident = syn::Ident::new("__ferrad_ir", Span::call_site());
     f.vis = syn::Visibility::Inherited;
+    // One call site, in the derivative: inlined there, a result the caller drops (the primal
+    // of an `ActiveOnly` derivative) can be optimized away with the code that computes it.
+    f.attrs.push(syn::parse_quote!(#[inline(always)]));
     Some(f)
 }
 
