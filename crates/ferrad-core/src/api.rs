@@ -202,27 +202,57 @@ pub fn jacobian(f: &impl VectorFn, x: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
 }
 
 fn jacobian_forward<const N: usize>(f: &impl VectorFn, x: &[f64], m: usize) -> Vec<Vec<f64>> {
-    let n = x.len();
-    let mut jac = vec![vec![0.0; n]; m];
-    let mut xs: Vec<DualVec<f64, N>> = x.iter().map(|&v| DualVec::constant(v)).collect();
-    for start in (0..n).step_by(N) {
-        let width = N.min(n - start);
-        for k in 0..width {
-            xs[start + k].eps[k] = 1.0;
-        }
-        let ys = f.eval(&xs);
-        assert_eq!(
-            ys.len(),
-            m,
-            "jacobian: f returned {} outputs, then {}",
-            m,
-            ys.len()
-        );
-        for (row, y) in jac.iter_mut().zip(&ys) {
-            row[start..start + width].copy_from_slice(&y.eps[..width]);
-        }
-        for k in 0..width {
-            xs[start + k].eps[k] = 0.0;
+    let blocks = (0..x.len())
+        .step_by(N)
+        .map(|start| jacobian_block::<N>(f, x, m, start));
+    assemble_jacobian(x.len(), m, blocks)
+}
+
+/// `x` as `DualVec`s seeded with the unit directions of inputs `start..start + N` (fewer at
+/// the end): one chunk of a chunked forward pass.
+pub(crate) fn seeded<const N: usize>(x: &[f64], start: usize) -> Vec<DualVec<f64, N>> {
+    let width = N.min(x.len() - start);
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let mut d = DualVec::constant(v);
+            if (start..start + width).contains(&i) {
+                d.eps[i - start] = 1.0;
+            }
+            d
+        })
+        .collect()
+}
+
+/// Columns `start..start + N` of the Jacobian (one slice per output), by one forward pass.
+pub(crate) fn jacobian_block<const N: usize>(
+    f: &impl VectorFn,
+    x: &[f64],
+    m: usize,
+    start: usize,
+) -> Vec<Vec<f64>> {
+    let width = N.min(x.len() - start);
+    let ys = f.eval(&seeded::<N>(x, start));
+    assert_eq!(
+        ys.len(),
+        m,
+        "jacobian: f returned {} outputs, then {}",
+        m,
+        ys.len()
+    );
+    ys.iter().map(|y| y.eps[..width].to_vec()).collect()
+}
+
+/// The Jacobian (`m` rows of `n`) from its column blocks, in order.
+pub(crate) fn assemble_jacobian(
+    n: usize,
+    m: usize,
+    blocks: impl IntoIterator<Item = Vec<Vec<f64>>>,
+) -> Vec<Vec<f64>> {
+    let mut jac = vec![Vec::with_capacity(n); m];
+    for block in blocks {
+        for (row, part) in jac.iter_mut().zip(block) {
+            row.extend_from_slice(&part);
         }
     }
     jac
@@ -271,7 +301,7 @@ pub fn hessian(f: &impl ScalarFn, x: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
     if n <= 12 {
         with_chunk!(pick_chunk(n), |N| hessian_forward::<N>(f, x))
     } else {
-        hessian_reverse::<8>(f, x)
+        hessian_reverse::<HESSIAN_BLOCK>(f, x)
     }
 }
 
@@ -287,29 +317,49 @@ fn hessian_forward<const N: usize>(f: &impl ScalarFn, x: &[f64]) -> (f64, Vec<f6
     (y.re.re, g, h)
 }
 
+/// Hessian columns per forward-over-reverse recording when `n > 12`.
+pub(crate) const HESSIAN_BLOCK: usize = 8;
+
 fn hessian_reverse<const N: usize>(f: &impl ScalarFn, x: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
-    let n = x.len();
+    let blocks = (0..x.len())
+        .step_by(N)
+        .map(|start| hessian_block::<N>(f, x, start));
+    assemble_hessian::<N>(x.len(), blocks)
+}
+
+/// One forward-over-reverse recording seeded with the directions `start..start + N`: the
+/// value and the adjoints, whose `re` is the gradient and whose `eps` are columns
+/// `start..start + N` of the Hessian.
+pub(crate) fn hessian_block<const N: usize>(
+    f: &impl ScalarFn,
+    x: &[f64],
+    start: usize,
+) -> (f64, Vec<DualVec<f64, N>>) {
+    let tape = Tape::<DualVec<f64, N>>::new();
+    let xs: Vec<Var<DualVec<f64, N>>> = seeded::<N>(x, start)
+        .into_iter()
+        .map(|d| tape.var(d))
+        .collect();
+    let y = f.eval(&xs);
+    let adj = tape.adjoints_wrt(&[(y, DualVec::constant(1.0))], &xs);
+    (y.val().re, adj)
+}
+
+/// `(f(x), ∇f(x), H)` from the blocks of [`hessian_block`], in order (the value and gradient
+/// of the last block, as every block computes them).
+pub(crate) fn assemble_hessian<const N: usize>(
+    n: usize,
+    blocks: impl IntoIterator<Item = (f64, Vec<DualVec<f64, N>>)>,
+) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
     let mut h = vec![vec![0.0; n]; n];
     let mut g = vec![0.0; n];
     let mut value = 0.0;
-    for start in (0..n).step_by(N) {
-        let width = N.min(n - start);
-        let tape = Tape::<DualVec<f64, N>>::new();
-        let xs: Vec<Var<DualVec<f64, N>>> = (0..n)
-            .map(|i| {
-                let mut d = DualVec::constant(x[i]);
-                if i >= start && i < start + width {
-                    d.eps[i - start] = 1.0;
-                }
-                tape.var(d)
-            })
-            .collect();
-        let y = f.eval(&xs);
-        value = y.val().re;
-        let adj = tape.adjoints_wrt(&[(y, DualVec::constant(1.0))], &xs);
+    for (t, (v, adj)) in blocks.into_iter().enumerate() {
+        value = v;
+        let start = t * N;
         for (i, a) in adj.iter().enumerate() {
             g[i] = a.re;
-            for k in 0..width {
+            for k in 0..N.min(n - start) {
                 h[i][start + k] = a.eps[k];
             }
         }

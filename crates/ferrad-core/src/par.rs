@@ -24,7 +24,10 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::api::{ScalarFn, VectorFn};
+use crate::api::{
+    HESSIAN_BLOCK, ScalarFn, VectorFn, assemble_hessian, assemble_jacobian, hessian_block,
+    jacobian_block, seeded,
+};
 use crate::forward::{DualVec, pick_chunk, with_chunk};
 use crate::real::Real;
 use crate::reverse::{Tape, Var};
@@ -33,8 +36,6 @@ use crate::reverse::{Tape, Var};
 pub const ROWS_PER_TASK: usize = 16;
 /// Terms of a sum per task in [`gradient_of_sum`].
 pub const TERMS_PER_TASK: usize = 256;
-/// Hessian columns per forward-over-reverse pass (as [`crate::hessian`] for `n > 12`).
-const HESSIAN_BLOCK: usize = 8;
 
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
@@ -125,18 +126,8 @@ fn gradient_forward_n<F: ScalarFn + Sync, const N: usize>(f: &F, x: &[f64]) -> (
     }
     let passes = run_tasks(n.div_ceil(N), |t| {
         let start = t * N;
-        let width = N.min(n - start);
-        let xs: Vec<DualVec<f64, N>> = (0..n)
-            .map(|i| {
-                let mut d = DualVec::constant(x[i]);
-                if (start..start + width).contains(&i) {
-                    d.eps[i - start] = 1.0;
-                }
-                d
-            })
-            .collect();
-        let y = f.eval(&xs);
-        (y.re, y.eps[..width].to_vec())
+        let y = f.eval(&seeded::<N>(x, start));
+        (y.re, y.eps[..N.min(n - start)].to_vec())
     });
     // the value of the last pass, as the sequential loop leaves it
     let value = passes.last().map_or(0.0, |p| p.0);
@@ -175,37 +166,8 @@ fn jacobian_forward<F: VectorFn + Sync, const N: usize>(
     x: &[f64],
     m: usize,
 ) -> Vec<Vec<f64>> {
-    let n = x.len();
-    let blocks = run_tasks(n.div_ceil(N), |t| {
-        let start = t * N;
-        let width = N.min(n - start);
-        let xs: Vec<DualVec<f64, N>> = (0..n)
-            .map(|i| {
-                let mut d = DualVec::constant(x[i]);
-                if (start..start + width).contains(&i) {
-                    d.eps[i - start] = 1.0;
-                }
-                d
-            })
-            .collect();
-        let ys = f.eval(&xs);
-        assert_eq!(
-            ys.len(),
-            m,
-            "jacobian: f returned {m} outputs, then {}",
-            ys.len()
-        );
-        ys.iter()
-            .map(|y| y.eps[..width].to_vec())
-            .collect::<Vec<_>>()
-    });
-    let mut jac = vec![Vec::with_capacity(n); m];
-    for block in blocks {
-        for (row, part) in jac.iter_mut().zip(block) {
-            row.extend_from_slice(&part);
-        }
-    }
-    jac
+    let blocks = run_tasks(x.len().div_ceil(N), |t| jacobian_block::<N>(f, x, m, t * N));
+    assemble_jacobian(x.len(), m, blocks)
 }
 
 /// [`crate::hessian`] with its column blocks (one recording of forward over reverse each, for
@@ -216,37 +178,8 @@ pub fn hessian<F: ScalarFn + Sync>(f: &F, x: &[f64]) -> (f64, Vec<f64>, Vec<Vec<
         return crate::hessian(f, x);
     }
     const B: usize = HESSIAN_BLOCK;
-    let blocks = run_tasks(n.div_ceil(B), |t| {
-        let start = t * B;
-        let width = B.min(n - start);
-        let tape = Tape::<DualVec<f64, B>>::new();
-        let xs: Vec<Var<DualVec<f64, B>>> = (0..n)
-            .map(|i| {
-                let mut d = DualVec::constant(x[i]);
-                if (start..start + width).contains(&i) {
-                    d.eps[i - start] = 1.0;
-                }
-                tape.var(d)
-            })
-            .collect();
-        let y = f.eval(&xs);
-        let adj = tape.adjoints_wrt(&[(y, DualVec::constant(1.0))], &xs);
-        (y.val().re, adj)
-    });
-    let mut h = vec![vec![0.0; n]; n];
-    let mut g = vec![0.0; n];
-    let mut value = 0.0;
-    for (t, (v, adj)) in blocks.into_iter().enumerate() {
-        value = v;
-        let start = t * B;
-        for (i, a) in adj.iter().enumerate() {
-            g[i] = a.re;
-            for k in 0..B.min(n - start) {
-                h[i][start + k] = a.eps[k];
-            }
-        }
-    }
-    (value, g, h)
+    let blocks = run_tasks(n.div_ceil(B), |t| hessian_block::<B>(f, x, t * B));
+    assemble_hessian::<B>(n, blocks)
 }
 
 /// A sum of terms `Σᵢ termᵢ(x)`, `i < n_terms` — a loss over data points, an energy over
