@@ -15,7 +15,7 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Sub, SubAssign};
 use num_traits::{Float, FloatConst};
 
 use crate::custom::CustomRule;
-#[cfg(feature = "simd-math")]
+#[cfg(not(feature = "std-math"))]
 use crate::math;
 
 /// The precision-free part of [`Real`]: what the rule table ([`crate::rules`]) needs.
@@ -41,9 +41,10 @@ pub trait Scalar:
     fn primal(&self) -> f64;
 
     // The elementary functions the rule table evaluates. Wrappers keep these defaults (their
-    // `Float` methods go back through the rule table). With the `simd-math` feature, `f64` and
-    // `f32` route them to `crate::math`'s vectorizable implementations; by default they are
-    // std's, so every mode's primal value is bit-identical to plain `f64` code.
+    // `Float` methods go back through the rule table). `f64` and `f32` route them to
+    // `crate::math`'s inlinable, vectorizable implementations (≤ 2 ulp; sin/cos/tan fall back
+    // to std beyond `math::TRIG_MAX`). With the `std-math` feature they are std's, so every
+    // mode's primal value is bit-identical to plain `f64` code.
     #[doc(hidden)]
     #[inline(always)]
     fn math_exp(self) -> Self {
@@ -131,27 +132,70 @@ pub trait Scalar:
     }
 }
 
+/// The rule table's trigonometric functions: `crate::math`'s within [`math::TRIG_MAX`], where
+/// its reduction is exact, and std's (with its full Payne–Hanek reduction) beyond, so the rule
+/// table keeps full accuracy at every argument. The branch is scalar and almost never taken.
+#[cfg(not(feature = "std-math"))]
+mod rule_trig {
+    use crate::math::{self, TRIG_MAX};
+
+    macro_rules! with_fallback {
+        ($($name:ident: $t:ty => $fast:path, $std:ident;)*) => {$(
+            #[inline(always)]
+            pub(super) fn $name(x: $t) -> $t {
+                if x.abs() <= TRIG_MAX as $t { $fast(x) } else { x.$std() }
+            }
+        )*};
+    }
+    with_fallback! {
+        sin: f64 => math::sin, sin;
+        cos: f64 => math::cos, cos;
+        tan: f64 => math::tan, tan;
+        sin_f32: f32 => math::sin_f32, sin;
+        cos_f32: f32 => math::cos_f32, cos;
+        tan_f32: f32 => math::tan_f32, tan;
+    }
+
+    #[inline(always)]
+    pub(super) fn sin_cos(x: f64) -> (f64, f64) {
+        if x.abs() <= TRIG_MAX {
+            math::sin_cos(x)
+        } else {
+            x.sin_cos()
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn sin_cos_f32(x: f32) -> (f32, f32) {
+        if x.abs() <= TRIG_MAX as f32 {
+            math::sin_cos_f32(x)
+        } else {
+            x.sin_cos()
+        }
+    }
+}
+
 /// Routes the rule table's elementary functions of a base float to `crate::math`.
 macro_rules! math_hooks {
     ($($h:ident => $f:path),* ; $sin_cos:path, $atan2:path, $powf:path) => {
         $(
-            #[cfg(feature = "simd-math")]
+            #[cfg(not(feature = "std-math"))]
             #[inline(always)]
             fn $h(self) -> Self {
                 $f(self)
             }
         )*
-        #[cfg(feature = "simd-math")]
+        #[cfg(not(feature = "std-math"))]
         #[inline(always)]
         fn math_sin_cos(self) -> (Self, Self) {
             $sin_cos(self)
         }
-        #[cfg(feature = "simd-math")]
+        #[cfg(not(feature = "std-math"))]
         #[inline(always)]
         fn math_atan2(self, other: Self) -> Self {
             $atan2(self, other)
         }
-        #[cfg(feature = "simd-math")]
+        #[cfg(not(feature = "std-math"))]
         #[inline(always)]
         fn math_powf(self, other: Self) -> Self {
             $powf(self, other)
@@ -203,11 +247,11 @@ impl Scalar for f64 {
         *self
     }
     math_hooks!(math_exp => math::exp, math_exp_m1 => math::exp_m1, math_ln => math::ln,
-        math_ln_1p => math::ln_1p, math_sin => math::sin, math_cos => math::cos,
-        math_tan => math::tan, math_tanh => math::tanh, math_sinh => math::sinh,
+        math_ln_1p => math::ln_1p, math_sin => rule_trig::sin, math_cos => rule_trig::cos,
+        math_tan => rule_trig::tan, math_tanh => math::tanh, math_sinh => math::sinh,
         math_cosh => math::cosh, math_atan => math::atan, math_asin => math::asin,
         math_acos => math::acos, math_cbrt => math::cbrt;
-        math::sin_cos, math::atan2, math::powf);
+        rule_trig::sin_cos, math::atan2, math::powf);
 }
 
 impl Scalar for f32 {
@@ -220,11 +264,11 @@ impl Scalar for f32 {
         *self as f64
     }
     math_hooks!(math_exp => math::exp_f32, math_exp_m1 => math::exp_m1_f32,
-        math_ln => math::ln_f32, math_ln_1p => math::ln_1p_f32, math_sin => math::sin_f32,
-        math_cos => math::cos_f32, math_tan => math::tan_f32, math_tanh => math::tanh_f32,
+        math_ln => math::ln_f32, math_ln_1p => math::ln_1p_f32, math_sin => rule_trig::sin_f32,
+        math_cos => rule_trig::cos_f32, math_tan => rule_trig::tan_f32, math_tanh => math::tanh_f32,
         math_sinh => math::sinh_f32, math_cosh => math::cosh_f32, math_atan => math::atan_f32,
         math_asin => math::asin_f32, math_acos => math::acos_f32, math_cbrt => math::cbrt_f32;
-        math::sin_cos_f32, math::atan2_f32, math::powf_f32);
+        rule_trig::sin_cos_f32, math::atan2_f32, math::powf_f32);
 }
 
 impl Real<f64> for f64 {

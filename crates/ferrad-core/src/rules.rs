@@ -344,6 +344,12 @@ impl Unary {
                 0 => (one, T::zero()),
                 1 => (x, one),
                 2 => (x * x, x + x),
+                // (x·x)·x is what `powi(3)` computes by repeated squaring, to the bit, without
+                // the libcall (a cube is the common case: it is R's `tanh(x)³`)
+                3 => {
+                    let x2 = x * x;
+                    (x2 * x, x2 * T::lit(3.0))
+                }
                 _ => (x.powi(n), x.powi(n - 1) * T::lit(n as f64)),
             },
         }

@@ -43,6 +43,32 @@ pub fn check_vec(ctx: impl Display, got: &[f64], want: &[f64], rtol: f64, atol: 
     }
 }
 
+/// How far the rule table's value of one primitive may be from std's: `ferrad::math` is within
+/// 2 ulp of the correctly rounded result and glibc within about 1.6, so 4 ulp at the bottom of a
+/// binade (0 under the `std-math` feature, where the rule table is std).
+pub const STD_RTOL: f64 = if cfg!(feature = "std-math") {
+    0.0
+} else {
+    4.0 * f64::EPSILON
+};
+
+/// `x` as `Dual` constants: a function evaluated on them computes, in `.re`, exactly the primal
+/// value every AD mode computes (the rule table's), which is plain `f64` code's up to
+/// [`STD_RTOL`] per elementary function.
+pub fn consts(x: &[f64]) -> Vec<Dual<f64>> {
+    x.iter().map(|&v| Dual::constant(v)).collect()
+}
+
+/// The primal value every mode computes for a scalar function (see [`consts`]).
+pub fn rule_value(f: &impl ScalarFn, x: &[f64]) -> f64 {
+    f.eval(&consts(x)).re
+}
+
+/// The primal values every mode computes for a vector function (see [`consts`]).
+pub fn rule_values(f: &impl VectorFn, x: &[f64]) -> Vec<f64> {
+    f.eval(&consts(x)).iter().map(|d| d.re).collect()
+}
+
 /// Tolerance of AD modes against each other (different summation orders only).
 pub const MODE_RTOL: f64 = 1e-12;
 /// Tolerance of AD against the fourth-order central differences of [`fd_partial`].
