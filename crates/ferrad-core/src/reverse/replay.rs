@@ -28,6 +28,9 @@ const MIN_TRIPS: usize = 8;
 /// Iterations per column block: enough to amortize the dispatch, few enough that a block's
 /// values stay in L1.
 const BLOCK: usize = 128;
+/// The fewest iterations of a unary column worth gathering into a dense block for a
+/// vectorized evaluation (row groups run one iteration at a time and skip it).
+const GATHER: usize = 16;
 
 /// One replay instruction; the result goes to the slot of the instruction's position.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -626,6 +629,25 @@ fn column(
     let (st, cs, p, q) = (op.stride, op.cstep, op.col, op.col + c.trips);
     match op.ins {
         Instr::Input(a) => js.for_each(|j| values[out(j)] = x[at(a, st[0], j)]),
+        // a column of at least GATHER iterations: gathered into a dense block, evaluated by a
+        // vectorized loop, scattered back (the same rule, element for element, to the bit)
+        Instr::Unary(u, a) if js.len() >= GATHER => {
+            let len = js.len();
+            let mut xs = [0.0; BLOCK];
+            let mut vs = [0.0; BLOCK];
+            for (t, j) in js.clone().enumerate() {
+                xs[t] = values[at(a, st[0], j)];
+            }
+            unary_block(
+                u,
+                &xs[..len],
+                &mut vs[..len],
+                &mut partials[p + js.start..][..len],
+            );
+            for (t, j) in js.enumerate() {
+                values[out(j)] = vs[t];
+            }
+        }
         Instr::Unary(u, a) => {
             for j in js {
                 let (v, d) = u.rule(values[at(a, st[0], j)]);
@@ -696,6 +718,35 @@ fn column(
         Instr::Step(s, a) => js.for_each(|j| values[out(j)] = s.value(values[at(a, st[0], j)])),
         Instr::MulAddPart | Instr::MulAdd => unreachable!("mul_add never joins a loop"),
     }
+}
+
+/// `(vs, ds)[t] = u.rule(xs[t])`, each primitive in its own loop, compiled for AVX2 + FMA when
+/// the CPU has them: with `ferrad::math` in the rule table (the default) the elementary
+/// functions inline and these loops vectorize, while a per-element `match` on `u` would not.
+/// The functions use no FMA, so either copy computes exactly what the tape computes.
+#[inline(never)]
+fn unary_block(u: Unary, xs: &[f64], vs: &mut [f64], ds: &mut [f64]) {
+    macro_rules! arms {
+        ($($k:ident),*) => {
+            match u {
+                $(Unary::$k => crate::simd::dispatch(
+                    #[inline(always)]
+                    || run(Unary::$k, xs, vs, ds),
+                ),)*
+                Unary::Powi(n) => run(Unary::Powi(n), xs, vs, ds),
+            }
+        };
+    }
+    #[inline(always)]
+    fn run(u: Unary, xs: &[f64], vs: &mut [f64], ds: &mut [f64]) {
+        for ((x, v), d) in xs.iter().zip(vs.iter_mut()).zip(ds.iter_mut()) {
+            (*v, *d) = u.rule(*x);
+        }
+    }
+    arms!(
+        Neg, Recip, Sqrt, Cbrt, Exp, Exp2, ExpM1, Ln, Log2, Log10, Ln1p, Sin, Cos, Tan, Asin, Acos,
+        Atan, Sinh, Cosh, Tanh, Asinh, Acosh, Atanh, Abs
+    )
 }
 
 /// Which operand of the add `op` (its copies located by `c`) is its own column one iteration
