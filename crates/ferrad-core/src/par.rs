@@ -13,6 +13,10 @@
 //! machine's available parallelism; 1 runs everything on the calling thread. Without the
 //! `parallel` feature (on by default) everything runs on the calling thread.
 //!
+//! The loops of code compiled by `#[autodiff_reverse]` / `#[autodiff_forward]` (with the
+//! `ferrad` crate's `parallel` feature) run on the same pool, in chunks of [`LOOP_CHUNK`]
+//! iterations, and follow the same thread-count setting: see [`map_chunks`].
+//!
 //! ```
 //! use ferrad_core::prelude::*;
 //! fn f<T: Real>(x: &[T]) -> T { x.iter().map(|&v| v.sin() * v).sum() }
@@ -22,6 +26,7 @@
 //! assert_eq!((y, g), ferrad_core::gradient_forward(&f, &x)); // same bits, any thread count
 //! ```
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::api::{
@@ -31,6 +36,9 @@ use crate::api::{
 use crate::forward::{DualVec, pick_chunk, with_chunk};
 use crate::real::Real;
 use crate::reverse::{Tape, Var};
+
+mod loops;
+pub use loops::{LOOP_CHUNK, LOOP_MIN_CHUNKS, loop_in_chunks, map_chunks};
 
 /// Rows of a reverse-mode Jacobian per task (each task records its own tape).
 pub const ROWS_PER_TASK: usize = 16;
@@ -44,14 +52,19 @@ pub fn set_threads(n: usize) {
     THREADS.store(n, Ordering::Relaxed);
 }
 
-/// The number of threads this module's functions use.
+/// The number of threads this module's functions use: [`set_threads`]'s, else
+/// `FERRAD_THREADS`, else the machine's available parallelism (those two are read once).
 pub fn threads() -> usize {
+    // Cached: compiled loops ask on every call, and `available_parallelism` reads cgroup files.
+    static DEFAULT: OnceLock<usize> = OnceLock::new();
     match THREADS.load(Ordering::Relaxed) {
-        0 => std::env::var("FERRAD_THREADS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .filter(|&n: &usize| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        0 => *DEFAULT.get_or_init(|| {
+            std::env::var("FERRAD_THREADS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .filter(|&n: &usize| n > 0)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        }),
         n => n,
     }
 }
@@ -104,12 +117,28 @@ mod pool {
             None => (0..n_tasks).map(task).collect(),
         }
     }
+
+    /// [`run`] over tasks that carry their own data (chunks of `&mut` slices, say).
+    pub(super) fn run_vec<T: Send, R: Send>(
+        threads: usize,
+        tasks: Vec<T>,
+        task: impl Fn(T) -> R + Sync,
+    ) -> Vec<R> {
+        match get(threads) {
+            Some(p) => p.install(|| tasks.into_par_iter().map(&task).collect()),
+            None => tasks.into_iter().map(task).collect(),
+        }
+    }
 }
 
 #[cfg(not(feature = "parallel"))]
 mod pool {
     pub(super) fn run<R: Send>(_: usize, n_tasks: usize, task: impl Fn(usize) -> R) -> Vec<R> {
         (0..n_tasks).map(task).collect()
+    }
+
+    pub(super) fn run_vec<T, R>(_: usize, tasks: Vec<T>, task: impl Fn(T) -> R) -> Vec<R> {
+        tasks.into_iter().map(task).collect()
     }
 }
 

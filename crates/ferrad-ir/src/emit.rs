@@ -18,6 +18,8 @@
 //! arrays, so LLVM vectorizes the chunk without overlap checks) plus a sequential tail, buffers
 //! indexed by the loop index are re-sliced to the loop bound (no bounds checks), and the body
 //! is a closure run by `::ferrad::simd::dispatch` (AVX2 + FMA when the CPU has them).
+//! With [`Simd::par`], a long outermost loop of independent iterations runs in fixed chunks
+//! on `::ferrad::par`'s thread pool (see the `emit/par.rs` module).
 //!
 //! Integer arithmetic uses plain operators (the interpreter wraps; indices in real programs do
 //! not overflow).
@@ -31,6 +33,8 @@ use std::fmt::Write;
 use ferrad_core::rules::{Binary, Ternary, Unary};
 
 use crate::ir::*;
+
+mod par;
 
 /// How [`emit_rust`] shapes code for SIMD ([`EmitOptions::simd`]); [`Simd::OFF`] by default.
 ///
@@ -57,6 +61,18 @@ pub struct Simd {
     /// Wrap the body in `::ferrad::simd::dispatch`, which runs it compiled for AVX2 + FMA when
     /// the CPU has them (no `target-cpu` flag needed). Needs the `ferrad` crate.
     pub dispatch: bool,
+    /// An outermost loop from 0 whose iterations are independent except for float sums into
+    /// carried values, and whose written buffers are indexed by the loop index only (the
+    /// buffers [`Simd::reslice`] cuts), runs in chunks of `::ferrad::par::LOOP_CHUNK`
+    /// iterations on `::ferrad::par`'s thread pool when its trip count reaches
+    /// `::ferrad::par::loop_in_chunks`'s threshold; each chunk sums its part from `-0.0`, and
+    /// the parts are added in chunk order, so the result does not depend on the thread count
+    /// (`ferrad::par::set_threads`, `FERRAD_THREADS`). Below the threshold the loop is what it
+    /// is without this setting. With sequential sums ([`Simd::lanes`] < 2) only loops without
+    /// sums are chunked, so the sums keep their order. Needs the `ferrad` crate and
+    /// [`Simd::reslice`]. The attributes turn it on with the `ferrad` crate's `parallel`
+    /// feature.
+    pub par: bool,
 }
 
 impl Simd {
@@ -66,13 +82,16 @@ impl Simd {
         lanes: 0,
         reslice: false,
         dispatch: false,
+        par: false,
     };
-    /// Everything on, 4 lanes (one AVX2 register of f64): what the attributes emit.
+    /// Everything on but [`Simd::par`], 4 lanes (one AVX2 register of f64): what the
+    /// attributes emit on one thread.
     pub const ON: Simd = Simd {
         math: true,
         lanes: 4,
         reslice: true,
         dispatch: true,
+        par: false,
     };
     /// [`Simd::ON`] with sequential sums (the `strict-order` feature of the attributes).
     pub const STRICT: Simd = Simd {
@@ -117,6 +136,11 @@ struct Em<'a> {
     simd: Simd,
     /// Inside a lane loop: buffer → (chunk array name, loop index, lane variable name).
     chunk: HashMap<Value, (String, Value, String)>,
+    /// How many loops enclose the code being emitted (only an outermost loop runs in
+    /// parallel: an inner one would start a pool task per outer iteration).
+    loop_depth: usize,
+    /// Inside a parallel chunk: its loop and buffers ([`par::Chunk`]).
+    par: Option<par::Chunk>,
 }
 
 const ATOM: u8 = 10;
@@ -306,7 +330,13 @@ impl Em<'_> {
     fn place(&self, buf: Value, idx: Value) -> String {
         match self.chunk.get(&buf) {
             Some((c, i, lane)) if *i == idx => format!("{c}[{lane}]"),
-            _ => format!("{}[{}]", self.names[&buf], self.val(idx, true)),
+            _ => match &self.par {
+                // a buffer cut into chunks: at the chunk's own counter
+                Some(p) if p.ix == idx && p.bufs.contains(&buf) => {
+                    format!("{}[{}]", self.names[&buf], p.local)
+                }
+                _ => format!("{}[{}]", self.names[&buf], self.val(idx, true)),
+            },
         }
     }
 
@@ -602,8 +632,15 @@ impl Em<'_> {
                 .zip(&bd.yields)
                 .all(|(&p, &y)| self.is_sum(p, y, body));
         let reslice = lo_zero && !bufs.is_empty();
-        if !split && !reslice {
-            return self.emit_plain_for(d, body, rev, depth, &lo, &hi);
+        let par = self.par_plan(body, rev, lo_zero, &bufs);
+        let inits: Vec<String> = (2..d.args.len())
+            .map(|k| self.val(d.args[k], false))
+            .collect();
+        self.loop_depth += 1;
+        if !split && !reslice && par.is_none() {
+            self.emit_plain_for(d, body, rev, depth, (&lo, &hi), &inits);
+            self.loop_depth -= 1;
+            return;
         }
         // The loop bound, once, and the buffers cut to it (fresh names; the originals are
         // usable again after the loop).
@@ -621,11 +658,14 @@ impl Em<'_> {
                 self.names.insert(b, cut);
             }
         }
-        if !split {
-            self.emit_plain_for(d, body, rev, depth, &lo, &n);
+        if let Some(chunked) = par {
+            self.emit_par(d, body, depth, (&lo, &n), split, &chunked, &bufs, &inits);
+        } else if !split {
+            self.emit_plain_for(d, body, rev, depth, (&lo, &n), &inits);
         } else {
-            self.emit_lanes(d, body, depth, &lo, &n, &bufs);
+            self.emit_lanes(d, body, depth, (&lo, &n), &bufs, &inits);
         }
+        self.loop_depth -= 1;
         for (b, name) in saved {
             self.names.insert(b, name);
         }
@@ -655,9 +695,9 @@ impl Em<'_> {
         d: &InstData,
         body: Block,
         depth: usize,
-        lo: &str,
-        hi: &str,
+        (lo, hi): (&str, &str),
         bufs: &[(Value, usize, bool)],
+        inits: &[String],
     ) {
         let bd = self.f.block(body).clone();
         let ix = bd.params[0];
@@ -665,7 +705,7 @@ impl Em<'_> {
         let mut arrays = vec![];
         for (k, &p) in bd.params[1..].iter().enumerate() {
             let a = self.fresh("acc");
-            let init = self.val(d.args[2 + k], false);
+            let init = inits[k].clone();
             // -0.0 is the exact identity of IEEE addition (−0 + x = x for every x, +0 included).
             let mut elems = vec![init];
             elems.resize(lanes, "-0.0".to_string());
@@ -701,7 +741,12 @@ impl Em<'_> {
         let replaced: usize = bufs.iter().map(|&(_, k, _)| k).sum();
         if self.uses.get(&ix).copied().unwrap_or(0) > replaced {
             let i = self.fresh("i");
-            self.line(depth + 2, &format!("let {i} = {b} + {l};"));
+            // (in a parallel chunk `b` counts from the chunk's start)
+            let base = match &self.par {
+                Some(p) if p.ix == ix => format!("{} + ", p.base),
+                _ => String::new(),
+            };
+            self.line(depth + 2, &format!("let {i} = {base}{b} + {l};"));
             self.names.insert(ix, i);
         }
         let vars: Vec<String> = arrays.iter().map(|(_, a)| format!("{a}[{l}]")).collect();
@@ -729,15 +774,47 @@ impl Em<'_> {
             self.names.insert(d.results[k], t.clone());
             vars.push(t);
         }
-        let i = if self.uses.get(&ix).copied().unwrap_or(0) == 0 {
-            "_".to_string()
-        } else {
-            self.fresh("i")
-        };
-        self.names.insert(ix, i.clone());
+        let (i, global) = self.loop_index(ix);
         self.line(depth, &format!("for {i} in {b}..{hi} {{"));
+        if let Some(g) = global {
+            self.line(depth + 1, &g);
+        }
         self.loop_body(body, &vars, depth + 1);
         self.line(depth, "}");
+    }
+
+    /// The variable a loop over index `ix` counts with (`_` when unused), and, in a parallel
+    /// chunk, where it counts from the chunk's start, the `let` of the index itself when the
+    /// body uses it beyond the chunk's buffers.
+    fn loop_index(&mut self, ix: Value) -> (String, Option<String>) {
+        let uses = self.uses.get(&ix).copied().unwrap_or(0);
+        let Some((base, replaced)) = self
+            .par
+            .as_ref()
+            .filter(|p| p.ix == ix)
+            .map(|p| (p.base.clone(), p.replaced))
+        else {
+            let i = if uses == 0 {
+                "_".to_string()
+            } else {
+                self.fresh("i")
+            };
+            self.names.insert(ix, i.clone());
+            return (i, None);
+        };
+        if uses == 0 {
+            return ("_".into(), None);
+        }
+        let j = self.fresh("j");
+        if let Some(p) = self.par.as_mut() {
+            p.local = j.clone();
+        }
+        if uses == replaced {
+            return (j, None);
+        }
+        let i = self.fresh("i");
+        self.names.insert(ix, i.clone());
+        (j.clone(), Some(format!("let {i} = {base} + {j};")))
     }
 
     /// Whether carried value `p` of loop body `body` (yielding `y`) is a float sum that lanes
@@ -831,31 +908,28 @@ impl Em<'_> {
         body: Block,
         rev: bool,
         depth: usize,
-        lo: &str,
-        hi: &str,
+        (lo, hi): (&str, &str),
+        inits: &[String],
     ) {
         let bd = self.f.block(body).clone();
         let mut vars = vec![];
         for (k, &p) in bd.params[1..].iter().enumerate() {
             let n = self.fresh("acc");
-            let init = self.val(d.args[2 + k], false);
-            self.line(depth, &format!("let mut {n} = {init};"));
+            self.line(depth, &format!("let mut {n} = {};", inits[k]));
             self.names.insert(p, n.clone());
             self.names.insert(d.results[k], n.clone());
             vars.push(n);
         }
-        let idx = if self.uses.get(&bd.params[0]).copied().unwrap_or(0) == 0 {
-            "_".to_string()
-        } else {
-            self.fresh("i")
-        };
-        self.names.insert(bd.params[0], idx.clone());
+        let (idx, global) = self.loop_index(bd.params[0]);
         let range = if rev {
             format!("({lo}..{hi}).rev()")
         } else {
             format!("{lo}..{hi}")
         };
         self.line(depth, &format!("for {idx} in {range} {{"));
+        if let Some(g) = global {
+            self.line(depth + 1, &g);
+        }
         self.loop_body(body, &vars, depth + 1);
         self.line(depth, "}");
     }
@@ -987,6 +1061,8 @@ pub fn emit_rust(f: &Function, opts: &EmitOptions) -> String {
         out: String::new(),
         simd: opts.simd,
         chunk: HashMap::new(),
+        loop_depth: 0,
+        par: None,
     };
     e.scan(f.body);
     e.decide_inline(f.body);

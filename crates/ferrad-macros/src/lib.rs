@@ -79,6 +79,14 @@
 //! - `strict-order` (also a feature of `ferrad`, which forwards it): float sums stay
 //!   sequential, in source order; everything else above stays on. A primal value made only of
 //!   exactly rounded operations (`+ − × ÷ sqrt`) is then bit-identical to the plain function's.
+//! - `parallel` (forwarded by `ferrad`'s `parallel` feature, on by default): an outermost loop
+//!   whose iterations are independent except for float sums, and whose written buffers are
+//!   indexed by the loop index only, runs in chunks of `ferrad::par::LOOP_CHUNK` iterations on
+//!   `ferrad::par`'s thread pool once it has `2 × LOOP_CHUNK` iterations or more; each chunk sums
+//!   its part, and the parts are added in chunk order, so the result is the same at every
+//!   thread count. The thread count is `ferrad::par::set_threads`, else `FERRAD_THREADS`, else
+//!   the machine's; 1 runs the chunks on the calling thread. With `strict-order` too, only
+//!   loops without sums are chunked.
 
 mod attr;
 mod callees;

@@ -68,13 +68,18 @@ fn compile(
 }
 
 /// How the compiled derivatives are shaped for SIMD: `ferrad::math`, re-sliced buffers, AVX2
-/// dispatch at run time and, unless the `strict-order` feature is on, float sums of loops in
-/// 4 lanes (which rounds them differently from the sequential sum the source writes).
+/// dispatch at run time, unless the `strict-order` feature is on, float sums of loops in
+/// 4 lanes (which rounds them differently from the sequential sum the source writes), and with
+/// the `parallel` feature, long outermost loops in chunks on `ferrad::par`'s threads.
 pub(crate) fn simd() -> ferrad_ir::Simd {
-    if cfg!(feature = "strict-order") {
+    let base = if cfg!(feature = "strict-order") {
         ferrad_ir::Simd::STRICT
     } else {
         ferrad_ir::Simd::ON
+    };
+    ferrad_ir::Simd {
+        par: cfg!(feature = "parallel"),
+        ..base
     }
 }
 

@@ -1,5 +1,9 @@
 //! The seed benchmarks written as plain `f64` Rust and differentiated by ferrad's
 //! `#[autodiff_forward]` / `#[autodiff_reverse]` attributes (the `macro-*` bench modes).
+//!
+//! With `ferrad`'s `parallel` feature the compiled loops of long inputs run on
+//! `ferrad::par`'s threads; the headline rows run them on one ([`on_threads`]), the `-par`
+//! rows on all.
 
 use ferrad::{autodiff_forward, autodiff_reverse};
 
@@ -27,6 +31,15 @@ pub fn r_plain(x: &[f64]) -> f64 {
 #[autodiff_forward(r_macro_hvp, Dual, Dual)]
 pub fn r_grad_plain(x: &[f64], g: &mut [f64]) {
     r_macro_rev(x, g, 1.0);
+}
+
+/// `run()` with `ferrad::par` on `threads` threads (0: its default, all the machine's), then
+/// back to the default.
+pub fn on_threads<R>(threads: usize, run: impl FnOnce() -> R) -> R {
+    ferrad::par::set_threads(threads);
+    let r = run();
+    ferrad::par::set_threads(0);
+    r
 }
 
 /// `(loss, ∇loss)` of F by the forward attribute: 10 tangents, one pass.

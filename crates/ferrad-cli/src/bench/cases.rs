@@ -3,6 +3,7 @@
 use ferrad::prelude::*;
 use ferrad::{forward, reverse};
 
+use super::annotated::on_threads;
 use super::limit;
 use super::problems::*;
 
@@ -110,6 +111,16 @@ pub(super) fn mode(
         note: String::new(),
         tol: None,
     }
+}
+
+/// The note of a `macro-*-par` row: its threads, and when it runs on them.
+fn par_note() -> String {
+    format!(
+        "the macro row on {} thread(s) of ferrad::par (chunks of {} iterations from n = {})",
+        ferrad::par::threads(),
+        ferrad::par::LOOP_CHUNK,
+        ferrad::par::LOOP_MIN_CHUNKS * ferrad::par::LOOP_CHUNK
+    )
 }
 
 /// Relative error of `got` against `want`, with a floor of 1e-300 on the denominator.
@@ -225,11 +236,12 @@ fn case_f(peers: bool) -> Case {
         mode("ir-forward", ModeKind::Exact, move || {
             super::compiled::f_forward(&F_P)
         }),
+        // (the headline rows use one core: see `macro-reverse-par` of R)
         mode("macro-forward", ModeKind::Exact, move || {
-            super::annotated::f_forward(&F_P)
+            on_threads(1, || super::annotated::f_forward(&F_P))
         }),
         mode("macro-reverse", ModeKind::Exact, move || {
-            super::annotated::f_reverse(&F_P)
+            on_threads(1, || super::annotated::f_reverse(&F_P))
         }),
     ];
     modes[2].note = "10 passes".into();
@@ -367,9 +379,17 @@ fn case_r(n: usize) -> Case {
     {
         let x = x.clone();
         let mut m = mode("macro-reverse", ModeKind::Exact, move || {
-            super::annotated::r_reverse(&x)
+            on_threads(1, || super::annotated::r_reverse(&x))
         });
-        m.note = "#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code".into();
+        m.note = "#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code, 1 thread".into();
+        modes.push(m);
+    }
+    {
+        let x = x.clone();
+        let mut m = mode("macro-reverse-par", ModeKind::Exact, move || {
+            on_threads(0, || super::annotated::r_reverse(&x))
+        });
+        m.note = par_note();
         modes.push(m);
     }
     for (name, tol) in [
@@ -482,9 +502,17 @@ fn case_h(n: usize) -> Case {
     {
         let (x, v) = (x.clone(), v.clone());
         let mut m = mode("macro-hvp", ModeKind::Exact, move || {
-            (0.0, super::annotated::r_hvp(&x, &v))
+            (0.0, on_threads(1, || super::annotated::r_hvp(&x, &v)))
         });
-        m.note = "#[autodiff_forward] over the #[autodiff_reverse] gradient".into();
+        m.note = "#[autodiff_forward] over the #[autodiff_reverse] gradient, 1 thread".into();
+        modes.push(m);
+    }
+    {
+        let (x, v) = (x.clone(), v.clone());
+        let mut m = mode("macro-hvp-par", ModeKind::Exact, move || {
+            (0.0, on_threads(0, || super::annotated::r_hvp(&x, &v)))
+        });
+        m.note = par_note();
         modes.push(m);
     }
     {

@@ -5,6 +5,7 @@ mod basics;
 mod diff;
 mod emit;
 mod opt;
+mod par;
 pub(crate) mod progs;
 mod random;
 mod rules;
