@@ -181,7 +181,8 @@ pub struct DiffOptions {
     pub stats: bool,
     /// Run the optimizer (default true).
     pub optimize: bool,
-    /// Loop cache policy of reverse mode.
+    /// Loop cache policy of reverse mode ([`CachePolicy::Auto`] by default: transcendentals
+    /// are stored for the adjoint loop, arithmetic is recomputed).
     pub policy: CachePolicy,
     /// The function to differentiate; default: the first one no other function calls.
     pub function: Option<String>,
@@ -203,7 +204,7 @@ impl Default for DiffOptions {
             emit: EmitKind::Ir,
             stats: false,
             optimize: true,
-            policy: CachePolicy::Recompute,
+            policy: CachePolicy::Auto,
             function: None,
             active: None,
             simd: emit::Simd::OFF,
@@ -354,7 +355,7 @@ pub fn autodiff_rust(
     };
     let vopts = transform::vjp::VjpOptions {
         active: Some(active.to_vec()),
-        policy: CachePolicy::Recompute,
+        policy: CachePolicy::Auto,
     };
     let d = match mode {
         Mode::Forward => transform::jvp::jvp(f, &jopts)?,

@@ -5,16 +5,18 @@
 //! Legality: the second loop must not depend on the first one's results; the instructions
 //! between them must be pure (those that do not depend on the first loop move in front of it);
 //! a buffer written by one loop and read or written by the other must be indexed by the loop
-//! index only (so iteration `i` of each touches element `i` alone). When the loops run in
-//! opposite directions the second one is turned around, which is only done with
-//! `reassociate` and when that loop is a reduction: each carried value is used once, by the
-//! `add` that produces its next value, and its mutable buffers are indexed by the loop index.
-//! Turning it around changes the summation order (the last bits of the sums), as a hand-written
-//! fused gradient does.
+//! index minus one loop-invariant offset `k`, the same in both loops, so that iteration `i` of
+//! each touches element `i - k` alone (`k` is `lo` for the per-iteration caches of a reverse
+//! sweep, which fusion then turns into plain values). When the loops run in opposite
+//! directions the second one is turned around, which is only done with `reassociate` and when
+//! that loop is a reduction: each carried value is used once, by the `add` that produces its
+//! next value, and its mutable buffers are indexed by the loop index (minus an offset).
+//! Turning it around changes the summation order (the last bits of the sums), as a
+//! hand-written fused gradient does.
 //!
 //! Invariant: without `reassociate` fused code computes bit-identical results.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ferrad_core::rules::Binary;
 
@@ -26,37 +28,92 @@ fn all_insts(f: &Function, b: Block) -> Vec<Inst> {
     v
 }
 
-/// Buffers a loop body accesses: (stored, loaded, all accesses use the index param).
-fn mem(f: &Function, body: Block) -> (HashSet<Value>, HashSet<Value>, HashSet<Value>) {
-    let idx = f.block(body).params[0];
-    let (mut st, mut ld, mut bad) = (HashSet::new(), HashSet::new(), HashSet::new());
+/// Where a loop body accesses a buffer, relative to its index `i`: always at `i - k` for one
+/// loop-invariant offset (a constant or a value defined outside the loop), or irregularly
+/// (`None`). `i - lo` is how the reverse sweep indexes its per-iteration buffers.
+type Access = Option<Offset>;
+
+/// A loop-invariant index offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Offset {
+    Const(i64),
+    Value(Value),
+}
+
+/// The offset `k` when `ix` is `i - k` (or `i`, or `i + c`) for the loop index `i`.
+fn offset_of(
+    f: &Function,
+    body: Block,
+    ix: Value,
+    defs: &HashMap<Value, Inst>,
+    inside: &HashSet<Value>,
+) -> Access {
+    let i = f.block(body).params[0];
+    if ix == i {
+        return Some(Offset::Const(0));
+    }
+    let invariant = |v: Value| -> Access {
+        if inside.contains(&v) {
+            return None;
+        }
+        match defs.get(&v).map(|&j| &f.inst(j).op) {
+            Some(Op::Const(Const::I64(c))) => Some(Offset::Const(*c)),
+            _ => Some(Offset::Value(v)),
+        }
+    };
+    let d = f.inst(*defs.get(&ix)?);
+    match (&d.op, d.args.as_slice()) {
+        (Op::Int(IntOp::Sub), &[a, k]) if a == i => invariant(k),
+        (Op::Int(IntOp::Add), &[a, k]) if a == i => match invariant(k)? {
+            Offset::Const(c) => Some(Offset::Const(c.wrapping_neg())),
+            Offset::Value(_) => None,
+        },
+        _ => None,
+    }
+}
+
+/// Buffers a loop body accesses: (stored, loaded, how each is indexed).
+fn mem(f: &Function, body: Block) -> (HashSet<Value>, HashSet<Value>, HashMap<Value, Access>) {
+    let mut defs = HashMap::new();
+    f.walk(&mut |i| {
+        for &r in &f.inst(i).results {
+            defs.insert(r, i);
+        }
+    });
+    let mut inside: HashSet<Value> = f.block(body).params.iter().copied().collect();
+    f.walk_block(body, &mut |i| {
+        inside.extend(f.inst(i).results.iter().copied())
+    });
+    let (mut st, mut ld, mut acc) = (HashSet::new(), HashSet::new(), HashMap::new());
+    let mut access = |buf: Value, a: Access| {
+        let e = acc.entry(buf).or_insert(a);
+        if *e != a {
+            *e = None;
+        }
+    };
     for i in all_insts(f, body) {
         let d = f.inst(i);
         match d.op {
             Op::Store => {
                 st.insert(d.args[0]);
-                if d.args[1] != idx {
-                    bad.insert(d.args[0]);
-                }
+                access(d.args[0], offset_of(f, body, d.args[1], &defs, &inside));
             }
             Op::Load => {
                 ld.insert(d.args[0]);
-                if d.args[1] != idx {
-                    bad.insert(d.args[0]);
-                }
+                access(d.args[0], offset_of(f, body, d.args[1], &defs, &inside));
             }
             Op::Call(_) | Op::Custom { .. } => {
                 for &a in &d.args {
                     if f.ty(a).is_buf() {
                         st.insert(a);
-                        bad.insert(a);
+                        access(a, None);
                     }
                 }
             }
             _ => {}
         }
     }
-    (st, ld, bad)
+    (st, ld, acc)
 }
 
 fn uses(f: &Function, b: Block) -> HashSet<Value> {
@@ -91,10 +148,10 @@ fn is_reduction(f: &Function, body: Block) -> bool {
             return false;
         }
     }
-    let (st, ld, bad) = mem(f, body);
+    let (st, ld, acc) = mem(f, body);
     st.iter()
         .chain(&ld)
-        .all(|b| f.ty(*b) != Type::BufMut || !bad.contains(b))
+        .all(|b| f.ty(*b) != Type::BufMut || acc[b].is_some())
 }
 
 fn substitute(f: &mut Function, b: Block, from: Value, to: Value) {
@@ -135,13 +192,15 @@ fn try_fuse_at(f: &mut Function, b: Block, p: usize, reassociate: bool) -> bool 
             let same_range = d1.args[0] == d2.args[0] && d1.args[1] == d2.args[1];
             let independent = !d2.args.iter().any(|a| tainted.contains(a))
                 && !uses(f, b2).iter().any(|v| tainted.contains(v));
-            let (s1, ld1, bad1) = mem(f, b1);
-            let (s2, ld2, bad2) = mem(f, b2);
+            let (s1, ld1, acc1) = mem(f, b1);
+            let (s2, ld2, acc2) = mem(f, b2);
+            // Shared buffers must be accessed at one offset from the index, the same in both
+            // loops, so that iteration `i` of each touches the same single element.
             let conflict = s1
                 .iter()
                 .filter(|x| s2.contains(x) || ld2.contains(x))
                 .chain(s2.iter().filter(|x| ld1.contains(x)))
-                .any(|x| bad1.contains(x) || bad2.contains(x));
+                .any(|x| acc1[x].is_none() || acc1[x] != acc2[x]);
             let direction_ok = r1 == r2 || (reassociate && is_reduction(f, b2));
             if !(same_range && independent && !conflict && direction_ok) {
                 return false;

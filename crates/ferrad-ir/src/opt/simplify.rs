@@ -1,6 +1,6 @@
 //! Algebraic simplification under a [`FloatPolicy`] (see [`crate::opt`] for what each allows).
 //!
-//! Rules: `x*1`, `1*x`, `x/1 → x`; `x*-1`, `x/-1 → -x`; `x-0`, `x+-0 → x`; `--x → x`;
+//! Rules: `x*1`, `1*x`, `x/1 → x`; `1/x → recip x`; `x*-1`, `x/-1 → -x`; `x-0`, `x+-0 → x`; `--x → x`;
 //! `select(c, a, a) → a`; `select(0 < len, len, 0) → len`; `powi(x, 1) → x`; `powi(x, 2) → x*x`; `mul_add(1, b, c) → b + c`; integer `x+0`, `x-0`,
 //! `x*1`; with signed zeros allowed: `x+0 → x`, `0-x → -x`, `mul_add(a, b, 0) → a*b`; with
 //! finite math: `x*0 → 0`, `x-x → 0`.
@@ -67,6 +67,12 @@ impl Simplify {
             Op::Binary(Binary::Div) => {
                 if self.is(a[1], 1.0) {
                     return Some(a[0]);
+                }
+                // `recip` is defined as `1 / y`; one spelling lets CSE merge a quotient with
+                // the `recip` of the same divisor that a derivative rule computes (a sigmoid
+                // `1 / (e + 1)` and its partial: one division instead of two).
+                if self.is(a[0], 1.0) {
+                    return Some(b.unary(Unary::Recip, a[1]));
                 }
                 if self.is(a[1], -1.0) {
                     return Some(b.unary(Unary::Neg, a[0]));

@@ -272,6 +272,19 @@ fn nested_loops_with_if_on_carried_values() {
 }
 
 #[test]
+fn cached_transcendentals_and_hoisted_scratch_keep_gradients() {
+    // Every policy, optimized or not, against the recompute policy and central differences:
+    // a stored exp (LSE), stored tanh/exp in a nest whose inner buffers move out of the outer
+    // adjoint loop (NESTED_TANH), and a triangular nest whose buffers cannot (TRIANGLE).
+    let x: Vec<f64> = (1..=7).map(|i| 0.3 * (i as f64).sin()).collect();
+    check_all(&parse(LSE), &[Arg::Buf(x.clone()), Arg::F64(0.25)]);
+    check_all(&parse(NESTED_TANH), &[Arg::Buf(x.clone()), Arg::F64(0.8)]);
+    check_all(&parse(NESTED_TANH), &[Arg::Buf(x.clone()), Arg::F64(-1.3)]);
+    check_all(&parse(TRIANGLE), &[Arg::Buf(x.clone()), Arg::F64(0.6)]);
+    check_all(&parse(TRIANGLE), &[Arg::Buf(vec![]), Arg::F64(0.6)]);
+}
+
+#[test]
 fn cache_and_recompute_policies_differ_in_what_they_store() {
     // PROD's adjoint needs the carried product at every iteration: both policies keep a
     // checkpoint, and `Cache` also stores the body's values (more buffers).
@@ -292,8 +305,28 @@ fn cache_and_recompute_policies_differ_in_what_they_store() {
             .map_or(0, |(_, n)| n)
     };
     assert_eq!(count(CachePolicy::Recompute), 1);
-    assert_eq!(count(CachePolicy::Auto), 2); // the carried product and sin(x)
+    // Auto: the carried product only; sin(x) is not stored, since its partial cos(x) is
+    // computed anyway (and emitted as one sin_cos with it).
+    assert_eq!(count(CachePolicy::Auto), 1);
     assert!(count(CachePolicy::Cache) > 2);
+    // LSE's adjoint loop needs exp(xᵢ - a): Auto stores it (a second buffer beside nothing
+    // else: the sum's adjoint does not need the carried sum).
+    let f = parse(LSE);
+    let allocs = |p: CachePolicy| {
+        let g = vjp(
+            &f,
+            &VjpOptions {
+                active: None,
+                policy: p,
+            },
+        )
+        .unwrap();
+        let (g, _) = opt::optimize(&g, &OptOptions::default());
+        let text = crate::print::print_function(&g);
+        (text.matches("alloc").count(), text.matches("exp").count())
+    };
+    assert_eq!(allocs(CachePolicy::Recompute), (0, 2)); // exp in both loops
+    assert_eq!(allocs(CachePolicy::Auto), (1, 1)); // exp once, stored
     // R's adjoint does not depend on the carried sum: nothing is stored at all.
     let g = vjp(&parse(R), &VjpOptions::default()).unwrap();
     let (g, _) = opt::optimize(&g, &OptOptions::default());

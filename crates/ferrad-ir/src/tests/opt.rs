@@ -46,6 +46,31 @@ fn fold_constants() {
 }
 
 #[test]
+fn one_over_x_is_recip_and_merges_with_a_rule_recip() {
+    // A sigmoid's quotient and the `recip` its division rule computes become one value.
+    check(
+        |f| opt::cse::cse(&opt::simplify::simplify(f, FloatPolicy::Exact)),
+        "fn @f(%0: f64) -> (f64, f64) {
+  %1: f64 = const 1.0
+  %2: f64 = exp %0
+  %3: f64 = add %2, %1
+  %4: f64 = div %1, %3
+  %5: f64 = recip %3
+  return %4, %5
+}",
+        expect![[r#"
+            fn @f(%0: f64) -> (f64, f64) {
+              %1: f64 = const 1.0
+              %2: f64 = exp %0
+              %3: f64 = add %2, %1
+              %4: f64 = recip %3
+              return %4, %4
+            }
+        "#]],
+    );
+}
+
+#[test]
 fn simplify_identities_exact_policy() {
     let src = "fn @f(%0: f64, %1: f64) -> (f64, f64, f64) {
   %2: f64 = const 1.0
@@ -303,6 +328,67 @@ fn fuse_reverse_reduction_into_forward_loop() {
     let f = parse_function(src).unwrap();
     assert_eq!(
         print_function(&opt::fuse::fuse(&f, false)),
+        print_function(&f)
+    );
+}
+
+#[test]
+fn fuse_shares_a_buffer_indexed_at_one_offset() {
+    // A reverse sweep's cache over `1..n` is indexed by `i - 1` in both loops: iteration `i`
+    // of each touches element `i - 1` alone, so the loops fuse (and forward_store then turns
+    // the load into the stored value). At different offsets they must stay apart.
+    let src = |off2: &str| {
+        format!(
+            "fn @f(%0: &[f64], %1: &mut [f64]) -> (f64, f64) {{
+  %2: i64 = len %0
+  %3: i64 = const 1
+  %4: i64 = const {off2}
+  %5: f64 = const 0.0
+  %6: f64 = for %7 = %3 to %2 carry(%8 = %5) {{
+    %9: f64 = load %0[%7]
+    %10: f64 = exp %9
+    %11: i64 = isub %7, %3
+    store %1[%11], %10
+    %12: f64 = add %8, %10
+    yield %12
+  }}
+  %13: f64 = for rev %14 = %3 to %2 carry(%15 = %5) {{
+    %16: i64 = isub %14, %4
+    %17: f64 = load %1[%16]
+    %18: f64 = add %15, %17
+    yield %18
+  }}
+  return %6, %13
+}}"
+        )
+    };
+    check(
+        |f| opt::fuse::fuse(f, true),
+        &src("1"),
+        expect![[r#"
+            fn @f(%0: &[f64], %1: &mut [f64]) -> (f64, f64) {
+              %2: i64 = len %0
+              %3: i64 = const 1
+              %4: i64 = const 1
+              %5: f64 = const 0.0
+              %6: f64, %7: f64 = for %8 = %3 to %2 carry(%9 = %5, %10 = %5) {
+                %11: f64 = load %0[%8]
+                %12: f64 = exp %11
+                %13: i64 = isub %8, %3
+                store %1[%13], %12
+                %14: f64 = add %9, %12
+                %15: i64 = isub %8, %4
+                %16: f64 = load %1[%15]
+                %17: f64 = add %10, %16
+                yield %14, %17
+              }
+              return %6, %7
+            }
+        "#]],
+    );
+    let f = parse_function(&src("2")).unwrap();
+    assert_eq!(
+        print_function(&opt::fuse::fuse(&f, true)),
         print_function(&f)
     );
 }

@@ -209,3 +209,71 @@ fn @lanes(%0: &[f64], %1: &[f64]) -> (f64) {
   return %6
 }
 ";
+
+/// LogSumExp with a constant shift `%1`: `ln Σ exp(xᵢ − a) + a`. The adjoint loop needs
+/// `exp(xᵢ − a)` and the sum, which only the forward loop's end gives, so the two loops cannot
+/// fuse: this is where storing `exp` beats recomputing it.
+pub const LSE: &str = "\
+fn @lse(%0: &[f64], %1: f64) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 0
+  %4: f64 = const 0.0
+  %5: f64 = for %6 = %3 to %2 carry(%7 = %4) {
+    %8: f64 = load %0[%6]
+    %9: f64 = sub %8, %1
+    %10: f64 = exp %9
+    %11: f64 = add %7, %10
+    yield %11
+  }
+  %12: f64 = ln %5
+  %13: f64 = add %12, %1
+  return %13
+}
+";
+
+/// A recurrence `h ← tanh(h·xⱼ + xⱼ)` over the buffer, run three times with `h` scaled by
+/// `%1` in between: the inner loop's checkpoints and `tanh` cache are scratch buffers of the
+/// outer adjoint loop (allocated once, outside it).
+pub const NESTED_TANH: &str = "\
+fn @nested_tanh(%0: &[f64], %1: f64) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 0
+  %4: i64 = const 3
+  %5: f64 = for %6 = %3 to %4 carry(%7 = %1) {
+    %8: f64 = for %9 = %3 to %2 carry(%10 = %7) {
+      %11: f64 = load %0[%9]
+      %12: f64 = mul %10, %11
+      %13: f64 = add %12, %11
+      %14: f64 = tanh %13
+      yield %14
+    }
+    %15: f64 = mul %8, %1
+    %16: f64 = exp %15
+    yield %16
+  }
+  return %5
+}
+";
+
+/// A triangular nest: the inner loop runs `0..i`, so its buffers' size changes with the outer
+/// index and they must stay inside the outer adjoint loop.
+pub const TRIANGLE: &str = "\
+fn @triangle(%0: &[f64], %1: f64) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 0
+  %4: f64 = for %5 = %3 to %2 carry(%6 = %1) {
+    %7: f64 = for %8 = %3 to %5 carry(%9 = %6) {
+      %10: f64 = load %0[%8]
+      %11: f64 = mul %9, %10
+      %12: f64 = sin %11
+      %13: f64 = exp %12
+      %14: f64 = add %13, %9
+      yield %14
+    }
+    %15: f64 = load %0[%5]
+    %16: f64 = add %7, %15
+    yield %16
+  }
+  return %4
+}
+";

@@ -108,7 +108,7 @@ fn r_hvp_in_lanes() {
                             let v28 = x13[l9];
                             x12[l9] = v27 + (v22 + v22 + v26 * v18);
                             x13[l9] = v28 + (v23 + v23 + (v18 * (v20 * p5 + p4 * (3.0 * v25)) + v26 * -v25));
-                            acc6[l9] += v16.powi(3) + v14 * v14;
+                            acc6[l9] += v17 * v16 + v14 * v14;
                             acc7[l9] += v20 * v19 + (v21 + v21);
                         }
                         x4[b8..b8 + 4].copy_from_slice(&x12);
@@ -135,7 +135,7 @@ fn r_hvp_in_lanes() {
                         let v46 = x5[i31];
                         x4[i31] = v45 + (v40 + v40 + v44 * v36);
                         x5[i31] = v46 + (v41 + v41 + (v36 * (v38 * p5 + p4 * (3.0 * v43)) + v44 * -v43));
-                        acc29 += v34.powi(3) + v32 * v32;
+                        acc29 += v35 * v34 + v32 * v32;
                         acc30 += v38 * v37 + (v39 + v39);
                     }
                     (acc29, acc30)

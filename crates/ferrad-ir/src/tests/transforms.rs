@@ -125,6 +125,145 @@ fn vjp_snapshot_loop_with_checkpoint() {
 }
 
 #[test]
+fn vjp_snapshot_exp_stored_and_read_back() {
+    // The default policy (Auto) stores exp(xᵢ - a) in the forward loop (%7) and the adjoint
+    // loop reads it back instead of calling exp again: the two loops cannot fuse, since the
+    // adjoint needs 1/Σ, known only after the forward loop.
+    let f = super::progs::parse(super::progs::LSE);
+    let g = vjp(&f, &VjpOptions::default()).unwrap();
+    let (g, _) = optimize(&g, &OptOptions::default());
+    expect![[r#"
+        fn @lse_vjp(%0: &[f64], %1: &mut [f64], %2: f64, %3: f64) -> (f64, f64) {
+          %4: i64 = len %0
+          %5: i64 = const 0
+          %6: f64 = const 0.0
+          %7: &mut [f64] = alloc %4
+          %8: f64 = for %9 = %5 to %4 carry(%10 = %6) {
+            %11: f64 = load %0[%9]
+            %12: f64 = sub %11, %2
+            %13: f64 = exp %12
+            store %7[%9], %13
+            %14: f64 = add %10, %13
+            yield %14
+          }
+          %15: f64 = ln %8
+          %16: f64 = add %15, %2
+          %17: f64 = recip %8
+          %18: f64 = mul %3, %17
+          %19: f64 = for rev %20 = %5 to %4 carry(%21 = %6) {
+            %22: f64 = load %7[%20]
+            %23: f64 = mul %18, %22
+            %24: f64 = neg %23
+            %25: f64 = add %21, %24
+            %26: f64 = load %1[%20]
+            %27: f64 = add %26, %23
+            store %1[%20], %27
+            yield %25
+          }
+          %28: f64 = add %3, %19
+          return %16, %28
+        }
+    "#]]
+    .assert_eq(&print_function(&g));
+}
+
+#[test]
+fn vjp_snapshot_nested_scratch_allocated_once() {
+    // The inner loop's checkpoint (the carried h) and tanh cache are allocated once, before
+    // the outer adjoint loop, not in each of its iterations; the outer loop's own exp cache
+    // sits beside them.
+    let f = super::progs::parse(super::progs::NESTED_TANH);
+    let g = vjp(&f, &VjpOptions::default()).unwrap();
+    let (g, _) = optimize(&g, &OptOptions::default());
+    assert_eq!(top_level_allocs(&g), all_allocs(&g));
+    expect![[r#"
+        fn @nested_tanh_vjp(%0: &[f64], %1: &mut [f64], %2: f64, %3: f64) -> (f64, f64) {
+          %4: i64 = const 0
+          %5: i64 = len %0
+          %6: &mut [f64] = alloc %5
+          %7: &mut [f64] = alloc %5
+          %8: i64 = const 3
+          %9: &mut [f64] = alloc %8
+          %10: &mut [f64] = alloc %8
+          %11: f64 = for %12 = %4 to %8 carry(%13 = %2) {
+            store %9[%12], %13
+            %14: f64 = for %15 = %4 to %5 carry(%16 = %13) {
+              %17: f64 = load %0[%15]
+              %18: f64 = mul %16, %17
+              %19: f64 = add %18, %17
+              %20: f64 = tanh %19
+              yield %20
+            }
+            %21: f64 = mul %14, %2
+            %22: f64 = exp %21
+            store %10[%12], %22
+            yield %22
+          }
+          %23: f64 = const 0.0
+          %24: f64 = const 1.0
+          %25: f64, %26: f64 = for rev %27 = %4 to %8 carry(%28 = %3, %29 = %23) {
+            %30: f64 = load %9[%27]
+            %31: f64 = for %32 = %4 to %5 carry(%33 = %30) {
+              store %7[%32], %33
+              %34: f64 = load %0[%32]
+              %35: f64 = mul %33, %34
+              %36: f64 = add %35, %34
+              %37: f64 = tanh %36
+              store %6[%32], %37
+              yield %37
+            }
+            %38: f64 = load %10[%27]
+            %39: f64 = mul %28, %38
+            %40: f64 = mul %39, %2
+            %41: f64 = mul %39, %31
+            %42: f64 = add %29, %41
+            %43: f64 = for rev %44 = %4 to %5 carry(%45 = %40) {
+              %46: f64 = load %7[%44]
+              %47: f64 = load %0[%44]
+              %48: f64 = load %6[%44]
+              %49: f64 = mul %48, %48
+              %50: f64 = sub %24, %49
+              %51: f64 = mul %45, %50
+              %52: f64 = mul %51, %47
+              %53: f64 = mul %51, %46
+              %54: f64 = add %51, %53
+              %55: f64 = load %1[%44]
+              %56: f64 = add %55, %54
+              store %1[%44], %56
+              yield %52
+            }
+            yield %43, %42
+          }
+          %57: f64 = add %25, %26
+          return %11, %57
+        }
+    "#]]
+    .assert_eq(&print_function(&g));
+    // A triangular nest's inner buffers change size with the outer index: they stay inside.
+    let f = super::progs::parse(super::progs::TRIANGLE);
+    let g = vjp(&f, &VjpOptions::default()).unwrap();
+    let (g, _) = optimize(&g, &OptOptions::default());
+    assert!(
+        top_level_allocs(&g) < all_allocs(&g),
+        "{}",
+        print_function(&g)
+    );
+}
+
+fn top_level_allocs(g: &Function) -> usize {
+    let body = &g.block(g.body).insts;
+    body.iter().filter(|&&i| g.inst(i).op == Op::Alloc).count()
+}
+
+fn all_allocs(g: &Function) -> usize {
+    let counts = g.op_counts();
+    counts
+        .iter()
+        .find(|(k, _)| k == "alloc")
+        .map_or(0, |(_, n)| *n)
+}
+
+#[test]
 fn traced_user_branches_become_selects() {
     fn relu_ish<T: Real>(x: &[T]) -> T {
         if x[0] > x[1] { x[0] * x[1] } else { x[1].sin() }

@@ -3,6 +3,8 @@
 //! - [`jvp`]: forward mode with `W` tangents per value (batched), Enzyme's `Dual`/`Dualv`.
 //! - [`vjp`]: reverse mode with shadows for buffers, Enzyme's `Duplicated`/`Active`.
 //! - [`inline`]: replaces calls by the callee's body, which the AD transforms require.
+//! - [`cost`]: what a value costs to recompute, which decides what reverse-mode loops store.
+//! - [`scratch`]: moves the VJP's per-loop buffers out of enclosing loops (allocated once).
 //!
 //! Forward-over-reverse (Hessian-vector products) is `jvp(vjp(f))`.
 //!
@@ -11,8 +13,10 @@
 
 use std::fmt;
 
+pub mod cost;
 pub mod inline;
 pub mod jvp;
+pub mod scratch;
 pub mod vjp;
 
 /// Why a transform cannot be applied.

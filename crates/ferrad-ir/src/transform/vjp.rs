@@ -20,7 +20,15 @@
 //!   loop) instead of recomputed is the [`CachePolicy`]; loads from mutable buffers are always
 //!   cached, since memory may change after them. Checkpoints and caches the adjoint does not
 //!   read are removed by DCE, so a loop whose adjoint does not depend on its carried values
-//!   (a sum) costs no memory at all.
+//!   (a sum) costs no memory at all; when the optimizer fuses the forward loop into the
+//!   adjoint loop, a cached value is forwarded from its store and its buffer disappears too.
+//!   The default, [`CachePolicy::Auto`], stores what is expensive to recompute
+//!   ([`crate::transform::cost`]): `exp`, `tanh`, … are computed once, in the forward loop.
+//!   A rule's partial that is the primal value itself (`exp`'s, or `tanh`'s `1 - t²`) uses the
+//!   primal's (possibly cached) value, not a fresh evaluation.
+//! - nested loops: an inner loop's checkpoints and caches are filled and read back within one
+//!   iteration of the outer adjoint loop; they are allocated once, outside the outer loops,
+//!   when their size does not depend on those ([`crate::transform::scratch`]).
 //! - buffers: a load's adjoint is added into the shadow at the same index; a store's adjoint
 //!   reads the shadow there and zeroes it (the stored-over value has no influence).
 //!
@@ -39,18 +47,29 @@ use crate::activity::{Activity, analyze, free_values};
 use crate::builder::FunctionBuilder;
 use crate::ir::*;
 use crate::trace::{rule_binary, rule_ternary, rule_unary};
+use crate::transform::cost::worth_caching;
+use crate::transform::scratch::hoist_scratch;
 use crate::transform::{TransformError, rem_unsupported};
 
 /// Which loop-body values the forward loop stores for the adjoint loop.
+///
+/// Whatever the policy, the adjoint loop gets every value it needs: a value that is not stored
+/// is recomputed from the checkpointed carried values (and the inputs) before the adjoint of
+/// the body runs. Stored values that the adjoint turns out not to read are removed by DCE, so
+/// a policy only decides *how* a needed value is obtained, never whether it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum CachePolicy {
     /// Store nothing beyond the carried values (and mutable loads); recompute the rest.
-    #[default]
     Recompute,
     /// Store every float value the body computes.
     Cache,
-    /// Store the expensive ones (transcendentals, divisions, custom calls); recompute cheap
-    /// arithmetic.
+    /// The default: store the values that cost more to recompute than to store and read back
+    /// (transcendentals such as `exp`, `ln`, `tanh`, `powf`, and custom rules); recompute
+    /// cheap arithmetic, divisions and loads. The cost model is [`crate::transform::cost`].
+    /// One exception: `sin`/`cos` of a differentiated argument are recomputed, because the
+    /// adjoint evaluates the partner function of that argument anyway and one `sin_cos` call
+    /// gives both.
+    #[default]
     Auto,
 }
 
@@ -70,15 +89,9 @@ impl CachePolicy {
                 !matches!(d.op, Op::Const(_))
                     && (d.op.is_pure() || matches!(d.op, Op::Load | Op::Custom { .. }))
             }
-            CachePolicy::Auto => match &d.op {
-                Op::Unary(u) => !matches!(u, Unary::Neg | Unary::Abs | Unary::Powi(-1..=3)),
-                Op::Binary(b) => matches!(
-                    b,
-                    Binary::Div | Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Rem
-                ),
-                Op::Custom { .. } => true,
-                _ => false,
-            },
+            CachePolicy::Auto => {
+                (d.op.is_pure() || matches!(d.op, Op::Custom { .. })) && worth_caching(&d.op)
+            }
         }
     }
 }
@@ -114,6 +127,9 @@ struct Vjp<'a> {
     shadow: HashMap<Value, Value>,
     tapes: HashMap<Inst, Tape>,
     active_loops: HashSet<Inst>,
+    /// The checkpoint and cache buffers of loops: [`hoist_scratch`] may move them out of
+    /// enclosing loops (each is filled and read back within one iteration of those).
+    scratch: HashSet<Value>,
 }
 
 /// The reverse-mode derivative of `f`; see the module docs for the signature.
@@ -141,6 +157,7 @@ pub fn vjp(f: &Function, opts: &VjpOptions) -> Result<Function, TransformError> 
         shadow: HashMap::new(),
         tapes: HashMap::new(),
         active_loops: HashSet::new(),
+        scratch: HashSet::new(),
     };
     v.find_active_loops();
     for (&p, &on) in f.params.iter().zip(&active) {
@@ -171,7 +188,8 @@ pub fn vjp(f: &Function, opts: &VjpOptions) -> Result<Function, TransformError> 
             rets.push(g);
         }
     }
-    let out = v.b.finish(&rets);
+    let mut out = v.b.finish(&rets);
+    hoist_scratch(&mut out, &v.scratch);
     crate::verify::debug_verify(&out, "vjp");
     Ok(out)
 }
@@ -352,12 +370,14 @@ impl Vjp<'_> {
             let nonempty = self.b.cmp(CmpOp::Lt, lo, hi);
             let n = self.b.select(nonempty, diff, zero);
             let carried: Vec<Value> = (0..d.results.len()).map(|_| self.b.alloc(n)).collect();
+            self.scratch.extend(carried.iter().copied());
             let mut cached = HashMap::new();
             for &j in &bd.insts {
                 let dj = self.src.inst(j);
-                if self.policy.caches(self.src, dj) {
+                if self.policy.caches(self.src, dj) && !self.partner_recomputed(dj) {
                     for &r in &dj.results {
                         let buf = self.b.alloc(n);
+                        self.scratch.insert(buf);
                         cached.insert(r, buf);
                     }
                 }
@@ -399,6 +419,16 @@ impl Vjp<'_> {
         Ok(())
     }
 
+    /// Under [`CachePolicy::Auto`], `sin x` and `cos x` of a varied `x` are not worth storing:
+    /// the adjoint computes the partner function of the same `x` (the partial of `sin` is
+    /// `cos`), and the emitter computes both in one `sin_cos` call for about the price of
+    /// one, so storing would add memory traffic and save next to nothing.
+    fn partner_recomputed(&self, d: &InstData) -> bool {
+        self.policy == CachePolicy::Auto
+            && matches!(d.op, Op::Unary(Unary::Sin | Unary::Cos))
+            && self.act.is_varied(d.args[0])
+    }
+
     fn rev_block(&mut self, blk: Block) -> Result<(), TransformError> {
         let insts = self.src.block(blk).insts.clone();
         for &i in insts.iter().rev() {
@@ -418,7 +448,9 @@ impl Vjp<'_> {
         match &d.op {
             Op::Unary(op) => {
                 if let Some(a) = a {
+                    let start = self.b.func.insts.len();
                     let (_, dx) = rule_unary(&mut self.b, *op, pa[0]);
+                    let [dx] = self.reuse_primal(start, &d, &pa, [dx]);
                     let c = self.b.mul(a, dx);
                     self.add_adj(d.args[0], c);
                 }
@@ -426,7 +458,9 @@ impl Vjp<'_> {
             Op::Binary(Binary::Rem) if a.is_some() => return Err(rem_unsupported()),
             Op::Binary(op) => {
                 if let Some(a) = a {
+                    let start = self.b.func.insts.len();
                     let (_, dx, dy) = rule_binary(&mut self.b, *op, pa[0], pa[1]);
+                    let [dx, dy] = self.reuse_primal(start, &d, &pa, [dx, dy]);
                     for (p, x) in [(dx, d.args[0]), (dy, d.args[1])] {
                         if self.act.is_varied(x) {
                             let c = self.b.mul(a, p);
@@ -437,7 +471,9 @@ impl Vjp<'_> {
             }
             Op::Ternary(op) => {
                 if let Some(a) = a {
+                    let start = self.b.func.insts.len();
                     let (_, da, db, dc) = rule_ternary(&mut self.b, *op, pa[0], pa[1], pa[2]);
+                    let [da, db, dc] = self.reuse_primal(start, &d, &pa, [da, db, dc]);
                     for (p, x) in [(da, d.args[0]), (db, d.args[1]), (dc, d.args[2])] {
                         if self.act.is_varied(x) {
                             let c = self.b.mul(a, p);
@@ -509,6 +545,45 @@ impl Vjp<'_> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Makes the partials a rule just emitted (instructions `start..`) use the primal's value
+    /// of `d` wherever the rule recomputes it (`exp`'s partial *is* `exp x`, `tanh`'s is
+    /// `1 - t²`): the same operation on the same arguments, so the same bits. Without this a
+    /// value the forward loop cached would still be recomputed by its own rule.
+    fn reuse_primal<const N: usize>(
+        &mut self,
+        start: usize,
+        d: &InstData,
+        pa: &[Value],
+        mut partials: [Value; N],
+    ) -> [Value; N] {
+        let [r] = d.results[..] else {
+            return partials;
+        };
+        let Some(&primal) = self.map.get(&r) else {
+            return partials;
+        };
+        // The rule's own copies of the primal operation (tracer rules emit flat code, one copy
+        // per control-flow path they explored).
+        let mut copies = vec![];
+        for k in start..self.b.func.insts.len() {
+            let di = &mut self.b.func.insts[k];
+            for x in &mut di.args {
+                if copies.contains(x) {
+                    *x = primal;
+                }
+            }
+            if di.op == d.op && di.args == pa && di.results.len() == 1 {
+                copies.push(di.results[0]);
+            }
+        }
+        for p in &mut partials {
+            if copies.contains(p) {
+                *p = primal;
+            }
+        }
+        partials
     }
 
     fn free_varied(&self, blocks: &[Block]) -> Vec<Value> {
