@@ -74,6 +74,35 @@ fn tenths<T: Real>(p: &[T]) -> T {
     s
 }
 
+/// A comparison inside the loop: the guard reads every iteration's `t`, so that column keeps
+/// its slots (it cannot live in block-local scratch).
+fn guarded<T: Real>(x: &[T]) -> T {
+    let mut s = T::zero();
+    for &v in x {
+        let t = v.sin() - 0.3;
+        s += if t > T::zero() { t * t } else { -t * 0.5 };
+    }
+    s
+}
+
+/// A first loop whose every value a second and a third loop read again (not just its last).
+fn two_passes<T: Real>(x: &[T]) -> T {
+    let u: Vec<T> = x.iter().map(|&v| v.tanh() * 2.0).collect();
+    let a: T = u.iter().zip(x).map(|(&ui, &xi)| ui * xi).sum();
+    let b: T = u.iter().map(|&ui| ui.exp()).sum();
+    a * b.ln()
+}
+
+/// A running product: `·` needs the previous iteration's value in the sweep, so that column's
+/// values keep their slots while its adjoints can be block-local.
+fn running_product<T: Real>(x: &[T]) -> T {
+    let mut p = T::one();
+    for &v in x {
+        p *= v.sin() * 0.1 + 1.0;
+    }
+    p
+}
+
 /// A map to several outputs (for the Jacobian): y_i = x_i · sin(x_{i+1}) + c.
 fn map<T: Real>(x: &[T]) -> Vec<T> {
     (0..x.len() - 1)
@@ -124,6 +153,21 @@ fn loops_replay_to_the_fresh_gradient() {
     check_scalar("strided", &scalar_fn!(strided), 120, 0.8);
     check_scalar("F", &scalar_fn!(f_like), 10, 0.9);
     check_scalar("tenths", &scalar_fn!(tenths), 3, 0.0);
+}
+
+/// Loops of several blocks (the scratch's halo carries a value and an adjoint across each block
+/// boundary, and the last block is partial), with columns that must keep their slots beside
+/// block-local ones.
+#[test]
+fn block_local_columns_replay_across_blocks() {
+    for n in [129, 300, 1000] {
+        check_scalar("R", &scalar_fn!(r), n, 0.9);
+        check_scalar("recurrence", &scalar_fn!(recurrence), n, 0.9);
+        check_scalar("strided", &scalar_fn!(strided), n, 0.8);
+        check_scalar("guarded", &scalar_fn!(guarded), n, 0.0);
+        check_scalar("two passes", &scalar_fn!(two_passes), n, 0.9);
+        check_scalar("running product", &scalar_fn!(running_product), n, 0.9);
+    }
 }
 
 #[test]

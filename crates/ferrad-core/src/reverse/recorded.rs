@@ -84,19 +84,19 @@ impl RecordedTape {
                 "custom rule `{name}` was applied; its Jacobian is only known at the recorded input"
             )));
         }
-        let len = nodes.len();
-        let program = Program::new(&inst.ops);
+        let outputs: Vec<u32> = ys.iter().map(|y| y.index()).collect();
+        let program = Program::new(&inst.ops, &external_reads(&outputs, &inst.guards));
         Ok(RecordedTape {
             n_inputs: x.len(),
-            outputs: ys.iter().map(|y| y.index()).collect(),
+            outputs,
             output_consts: ys.iter().map(|y| y.val()).collect(),
             nodes,
             partials: vec![0.0; program.n_partials()],
+            values: vec![0.0; program.n_values()],
+            adj: vec![0.0; program.n_values()],
             program,
             ops: inst.ops,
             guards: inst.guards,
-            values: vec![0.0; len],
-            adj: vec![0.0; len],
         })
     }
 
@@ -499,20 +499,26 @@ impl RecordedTape {
                 outcome,
             });
         }
-        let program = Program::new(&ops);
+        let program = Program::new(&ops, &external_reads(&outputs, &guards));
         Ok(RecordedTape {
             n_inputs,
             outputs,
             output_consts,
             nodes,
             partials: vec![0.0; program.n_partials()],
+            values: vec![0.0; program.n_values()],
+            adj: vec![0.0; program.n_values()],
             program,
             ops,
             guards,
-            values: vec![0.0; n_nodes],
-            adj: vec![0.0; n_nodes],
         })
     }
+}
+
+/// The slots read from outside the replay program: outputs, and both sides of every guard.
+fn external_reads(outputs: &[u32], guards: &[Guard<f64>]) -> Vec<u32> {
+    let sides = guards.iter().flat_map(|g| [g.lhs, g.rhs]);
+    outputs.iter().copied().chain(sides).collect()
 }
 
 fn outcome_text(kind: GuardKind, o: i8) -> &'static str {

@@ -10,7 +10,9 @@
 //! and a tight inner loop), storing only the partials that are not constants or operand values
 //! of the rule, in dense columns; the sweep does the same in reverse, without reading the
 //! nodes. Columns that form a recurrence through earlier iterations (an accumulator updated by
-//! two additions) run row by row as a group; see [`schedule`].
+//! two additions) run row by row as a group; see [`schedule`]. A column that only its own loop
+//! reads, in the same iteration or the next, lives in block-local scratch instead of its slots
+//! (see [`local`]), so its values and adjoints stay in L1.
 //!
 //! Invariant: a loop segment computes exactly what the straight program computes, to the bit.
 //! Its operands are affine in the iteration number only because every iteration was compared
@@ -20,6 +22,9 @@
 
 use super::tape::{Node, OpCode, OpRec};
 use crate::rules::{Binary, Step, Ternary, Unary};
+
+mod local;
+use local::{Local, addressed, localize};
 
 /// The longest loop body looked for.
 const MAX_PERIOD: usize = 64;
@@ -156,6 +161,8 @@ enum Segment {
         body: Vec<BodyOp>,
         block: usize,
         groups: Vec<Group>,
+        /// Per column, whether it lives in block-local scratch (empty: none does).
+        local: Vec<Local>,
     },
 }
 
@@ -193,6 +200,8 @@ pub(super) struct Program {
     segments: Vec<Segment>,
     /// Length of the buffer of loop partials.
     n_partials: usize,
+    /// Length of the value and adjoint buffers: the slots, then the block-local scratch.
+    n_values: usize,
 }
 
 /// `base + j·stride` as a slot (never negative: the loop was checked iteration by iteration).
@@ -389,6 +398,7 @@ fn plan(instrs: &[Instr]) -> (Vec<Segment>, usize) {
             block,
             groups,
             body,
+            local: Vec::new(),
         });
         i += k * trips;
         straight = i;
@@ -403,15 +413,22 @@ fn plan(instrs: &[Instr]) -> (Vec<Segment>, usize) {
 }
 
 impl Program {
-    /// The program of a recording.
-    pub(super) fn new(ops: &[OpRec<f64>]) -> Self {
+    /// The program of a recording; `reads` are the slots read from outside it (outputs, guards).
+    pub(super) fn new(ops: &[OpRec<f64>], reads: &[u32]) -> Self {
         let instrs = compile(ops);
-        let (segments, n_partials) = plan(&instrs);
+        let (mut segments, n_partials) = plan(&instrs);
+        let n_values = localize(&mut segments, ops, reads, instrs.len());
         Program {
             instrs,
             segments,
             n_partials,
+            n_values,
         }
+    }
+
+    /// The length of the value and adjoint buffers (the slots, then scratch).
+    pub(super) fn n_values(&self) -> usize {
+        self.n_values
     }
 
     /// The length of the loop partials buffer that [`Program::forward`] fills.
@@ -453,31 +470,44 @@ impl Program {
                     body,
                     block,
                     groups,
+                    local,
                 } => {
-                    let k = body.len();
-                    let at = |p: usize| Column {
-                        first: start + p,
-                        k,
-                        trips: *trips,
-                    };
-                    // (`column` is inlined at both calls: a closure around it was not, and
+                    let (k, trips, block) = (body.len(), *trips, *block);
+                    let last = (trips - 1) / block * block;
+                    // (`column` is inlined at every call: a closure around it was not, and
                     // cost a call per element of the row groups.)
-                    for jb in (0..*trips).step_by(*block) {
-                        let je = (jb + block).min(*trips);
+                    for jb in (0..trips).step_by(block) {
+                        let je = (jb + block).min(trips);
+                        // local columns read one iteration back: the halo holds iteration jb − 1
+                        for l in local.iter().filter(|l| l.value) {
+                            if let Some(c) = l.carry {
+                                let prev = if jb == 0 { c } else { l.base + block - 1 };
+                                values[l.base - 1] = values[prev];
+                            }
+                        }
+                        let at = |p: usize| {
+                            addressed((&body[p], p), (*start, k, trips), local, jb, true)
+                        };
                         for g in groups {
                             if g.adds {
-                                add_rows(body, &g.cols, at(0), jb..je, values);
+                                let ops: Vec<_> = g.cols.iter().map(|&p| at(p)).collect();
+                                add_rows(&ops, jb..je, values);
                             } else if g.by_row {
+                                let ops: Vec<_> = g.cols.iter().map(|&p| at(p)).collect();
                                 for j in jb..je {
-                                    for &p in &g.cols {
-                                        column(&body[p], at(p), j..j + 1, x, values, partials);
+                                    for (op, c) in &ops {
+                                        column(op, *c, j..j + 1, x, values, partials);
                                     }
                                 }
                             } else {
-                                let p = g.cols[0];
-                                column(&body[p], at(p), jb..je, x, values, partials);
+                                let (op, c) = at(g.cols[0]);
+                                column(&op, c, jb..je, x, values, partials);
                             }
                         }
+                    }
+                    // the last iteration of a local column is where later code reads it
+                    for (p, l) in local.iter().enumerate().filter(|(_, l)| l.value) {
+                        values[start + (trips - 1) * k + p] = values[l.base + (trips - 1 - last)];
                     }
                 }
             }
@@ -517,30 +547,60 @@ impl Program {
                     body,
                     block,
                     groups,
+                    local,
                 } => {
-                    let k = body.len();
-                    let at = |p: usize| Column {
-                        first: start + p,
-                        k,
-                        trips: *trips,
-                    };
+                    let (k, trips, block) = (body.len(), *trips, *block);
                     let last = (trips - 1) / block * block;
-                    for jb in (0..=last).rev().step_by(*block) {
-                        let je = (jb + block).min(*trips);
+                    // what later code sent to the last iteration of a local column
+                    for (p, l) in local.iter().enumerate().filter(|(_, l)| l.adjoint) {
+                        let g = std::mem::take(&mut adj[start + (trips - 1) * k + p]);
+                        adj[l.base + (trips - 1 - last)] += g;
+                    }
+                    for jb in (0..=last).rev().step_by(block) {
+                        let je = (jb + block).min(trips);
+                        // the halo holds what block jb + block sent to iteration jb + block − 1
+                        if jb != last {
+                            for l in local.iter().filter(|l| l.adjoint && l.carry.is_some()) {
+                                let g = std::mem::take(&mut adj[l.base - 1]);
+                                adj[l.base + block - 1] += g;
+                            }
+                        }
+                        let at = |p: usize| {
+                            let shape = (*start, k, trips);
+                            let (op, c) = addressed((&body[p], p), shape, local, jb, false);
+                            let (vop, _) = addressed((&body[p], p), shape, local, jb, true);
+                            (op, c, vop)
+                        };
                         for g in groups.iter().rev() {
                             if g.adds {
-                                add_rows_adjoint(body, &g.cols, at(0), jb..je, adj);
+                                let ops: Vec<_> = g
+                                    .cols
+                                    .iter()
+                                    .map(|&p| {
+                                        let (op, c, _) = at(p);
+                                        (op, c)
+                                    })
+                                    .collect();
+                                add_rows_adjoint(&ops, jb..je, adj);
                             } else if g.by_row {
+                                let ops: Vec<_> = g.cols.iter().map(|&p| at(p)).collect();
                                 for j in (jb..je).rev() {
-                                    for &p in g.cols.iter().rev() {
+                                    for (op, c, vop) in ops.iter().rev() {
                                         let js = j..j + 1;
-                                        column_adjoint(&body[p], at(p), js, values, partials, adj);
+                                        column_adjoint(op, *c, vop, js, values, partials, adj);
                                     }
                                 }
                             } else {
-                                let p = g.cols[0];
-                                column_adjoint(&body[p], at(p), jb..je, values, partials, adj);
+                                let (op, c, vop) = at(g.cols[0]);
+                                column_adjoint(&op, c, &vop, jb..je, values, partials, adj);
                             }
+                        }
+                    }
+                    // iteration 0's reads one iteration back go to the slots before the loop
+                    for l in local.iter().filter(|l| l.adjoint) {
+                        if let Some(c) = l.carry {
+                            let g = std::mem::take(&mut adj[l.base - 1]);
+                            adj[c] += g;
                         }
                     }
                 }
@@ -771,38 +831,26 @@ fn add_operands(op: &BodyOp) -> (u32, u32, i64, i64) {
     }
 }
 
-/// A row group of additions over iterations `js` (`c` locates column 0).
+/// A row group of additions over iterations `js`, each with its output column.
 #[inline(always)]
-fn add_rows(
-    body: &[BodyOp],
-    cols: &[usize],
-    c: Column,
-    js: std::ops::Range<usize>,
-    values: &mut [f64],
-) {
-    let ops: Vec<(usize, (u32, u32, i64, i64))> =
-        cols.iter().map(|&p| (p, add_operands(&body[p]))).collect();
+fn add_rows(ops: &[(BodyOp, Column)], js: std::ops::Range<usize>, values: &mut [f64]) {
+    let ops: Vec<(Column, (u32, u32, i64, i64))> =
+        ops.iter().map(|(op, c)| (*c, add_operands(op))).collect();
     for j in js {
-        for &(p, (l, r, sl, sr)) in &ops {
-            values[c.first + p + j * c.k] = values[at(l, sl, j)] + values[at(r, sr, j)];
+        for &(c, (l, r, sl, sr)) in &ops {
+            values[c.first + j * c.k] = values[at(l, sl, j)] + values[at(r, sr, j)];
         }
     }
 }
 
 /// The adjoint of [`add_rows`]: iterations and columns last first.
 #[inline(always)]
-fn add_rows_adjoint(
-    body: &[BodyOp],
-    cols: &[usize],
-    c: Column,
-    js: std::ops::Range<usize>,
-    adj: &mut [f64],
-) {
-    let ops: Vec<(usize, (u32, u32, i64, i64))> =
-        cols.iter().map(|&p| (p, add_operands(&body[p]))).collect();
+fn add_rows_adjoint(ops: &[(BodyOp, Column)], js: std::ops::Range<usize>, adj: &mut [f64]) {
+    let ops: Vec<(Column, (u32, u32, i64, i64))> =
+        ops.iter().map(|(op, c)| (*c, add_operands(op))).collect();
     for j in js.rev() {
-        for &(p, (l, r, sl, sr)) in ops.iter().rev() {
-            let g = std::mem::take(&mut adj[c.first + p + j * c.k]);
+        for &(c, (l, r, sl, sr)) in ops.iter().rev() {
+            let g = std::mem::take(&mut adj[c.first + j * c.k]);
             adj[at(l, sl, j)] += g;
             adj[at(r, sr, j)] += g;
         }
@@ -817,6 +865,7 @@ fn add_rows_adjoint(
 fn column_adjoint(
     op: &BodyOp,
     c: Column,
+    vop: &BodyOp,
     js: std::ops::Range<usize>,
     values: &[f64],
     partials: &[f64],
@@ -842,13 +891,18 @@ fn column_adjoint(
         Instr::Input(_) => {} // an input has no operands
         Instr::Unary(_, a) => one_operand(adj, out, js, (a, st[0]), |j| partials[p + j]),
         Instr::Binary(b, l, r) => {
+            // (the operands' values, for `·`, may live elsewhere than their adjoints)
+            let ([vl, vr], _) = vop.ins.operands();
             for j in js.rev() {
                 let g = std::mem::take(&mut adj[out(j)]);
                 let (la, ra) = (at(l, st[0], j), at(r, st[1], j));
                 let (dx, dy) = match b {
                     Binary::Add => (1.0, 1.0),
                     Binary::Sub => (1.0, -1.0),
-                    Binary::Mul => (values[ra], values[la]),
+                    Binary::Mul => (
+                        values[at(vr, vop.stride[1], j)],
+                        values[at(vl, vop.stride[0], j)],
+                    ),
                     _ => (partials[p + j], partials[q + j]),
                 };
                 adj[la] += dx * g;
@@ -1007,6 +1061,64 @@ mod tests {
         );
         // tanh and powi store one partial each; + and · do not
         assert_eq!(n_partials, 2 * 10);
+    }
+
+    /// Op records with the operands of `p` (all that [`localize`] reads of straight runs).
+    fn ops_of(p: &[Instr]) -> Vec<OpRec<f64>> {
+        p.iter()
+            .map(|ins| {
+                let ([a, b], n) = ins.operands();
+                let real = !matches!(ins, Instr::Input(_));
+                OpRec {
+                    code: OpCode::Input,
+                    args: [
+                        if real && n > 0 { a } else { 0 },
+                        if n > 1 { b } else { 0 },
+                        0,
+                    ],
+                    consts: [0.0; 3],
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn columns_read_only_by_their_loop_live_in_block_local_scratch() {
+        // R's tape over 300 inputs, the sum returned; then the same with a guard on a `tanh`
+        let n = 300u32;
+        let mut p = vec![Instr::MulAddPart];
+        p.extend((0..n).map(Instr::Input));
+        let mut s = p.len() as u32;
+        p.push(Instr::Unary(Unary::Sin, 1));
+        let body_start = p.len();
+        for i in 0..n {
+            let b = p.len() as u32;
+            p.push(Instr::Unary(Unary::Tanh, 1 + i));
+            p.push(Instr::Unary(Unary::Powi(3), b));
+            p.push(Instr::Add(s, b + 1));
+            p.push(Instr::Binary(Binary::Mul, 1 + i, 1 + i));
+            p.push(Instr::Add(b + 2, b + 3));
+            s = b + 4;
+        }
+        let locals = |reads: &[u32]| {
+            let (mut segs, _) = plan(&p);
+            let len = localize(&mut segs, &ops_of(&p), reads, p.len());
+            let Segment::Loop { local, .. } = &segs[2] else {
+                panic!("{segs:?}")
+            };
+            (local.clone(), len - p.len())
+        };
+        let (local, scratch) = locals(&[s]);
+        assert!(local.iter().all(|l| l.value && l.adjoint), "{local:?}");
+        assert_eq!(scratch, 5 * (BLOCK + 1));
+        // column 2 reads column 4 one iteration back: at iteration 0, the sum before the loop
+        assert_eq!(local[4].carry, Some(body_start - 1));
+        assert_eq!(local[0].carry, None);
+        // a guard on the tanh of iteration 7 pins that column to its slots
+        let (local, scratch) = locals(&[s, body_start as u32 + 7 * 5]);
+        assert_eq!(local[0], Local::default());
+        assert!(local[1..].iter().all(|l| l.adjoint));
+        assert_eq!(scratch, 4 * (BLOCK + 1));
     }
 
     #[test]
