@@ -793,6 +793,15 @@ fn unary_block(u: Unary, xs: &[f64], vs: &mut [f64], ds: &mut [f64]) {
                     #[inline(always)]
                     || run(Unary::$k, xs, vs, ds),
                 ),)*
+                // the common small powers as constants, so their loops are branch-free
+                Unary::Powi(2) => crate::simd::dispatch(
+                    #[inline(always)]
+                    || run(Unary::Powi(2), xs, vs, ds),
+                ),
+                Unary::Powi(3) => crate::simd::dispatch(
+                    #[inline(always)]
+                    || run(Unary::Powi(3), xs, vs, ds),
+                ),
                 Unary::Powi(n) => run(Unary::Powi(n), xs, vs, ds),
             }
         };
