@@ -31,6 +31,7 @@ pub mod par;
 pub mod real;
 pub mod reverse;
 pub mod rules;
+pub mod scratch;
 pub mod simd;
 pub mod stdrules;
 

@@ -169,6 +169,11 @@ impl FunctionBuilder {
     pub fn alloc(&mut self, n: Value) -> Value {
         self.emit1(Op::Alloc, vec![n], Type::BufMut)
     }
+    /// A fresh local buffer of `n` elements whose contents are unspecified until stored
+    /// ([`Op::Scratch`]): the caller guarantees every element is stored before it is loaded.
+    pub fn scratch(&mut self, n: Value) -> Value {
+        self.emit1(Op::Scratch, vec![n], Type::BufMut)
+    }
     /// A call to `f` of the module, with the callee's return types.
     pub fn call(&mut self, f: FuncId, args: Vec<Value>, ret_types: &[Type]) -> Vec<Value> {
         self.emit(Op::Call(f), args, ret_types)

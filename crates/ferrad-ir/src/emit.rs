@@ -7,8 +7,9 @@
 //! `sin_cos`; `buf[i] = buf[i] + a` is written `buf[i] += a`; a carried value updated by
 //! `c + e` is written `c += e`. Loop indices that start at a non-negative constant and end at a
 //! constant or a buffer length are `usize`, so indexing needs no casts. Straight-line code
-//! allocates nothing; `alloc` (only produced for loop checkpoints the optimizer could not
-//! remove) becomes a `vec!`. Custom rules are called as `rule_name(...)` (`rule_name_jvp`,
+//! allocates nothing; `alloc` and `scratch` (only produced by the transforms, for loop
+//! checkpoints and caches the optimizer could not remove and their shadows) become a `vec!`,
+//! or with [`Simd::pool`] a `scratch` buffer comes from `::ferrad::scratch`'s pool. Custom rules are called as `rule_name(...)` (`rule_name_jvp`,
 //! `rule_name_vjp`), functions the surrounding code provides, returning an array.
 //!
 //! With [`Simd`] settings on (what the attributes and the `ir-*` bench rows use), the code is
@@ -73,6 +74,11 @@ pub struct Simd {
     /// [`Simd::reslice`]. The attributes turn it on with the `ferrad` crate's `parallel`
     /// feature.
     pub par: bool,
+    /// A `scratch` buffer (written before read: the VJP's loop checkpoints and caches) is
+    /// taken from `::ferrad::scratch`'s per-thread pool and given back at the end of its block,
+    /// instead of a fresh `vec![0.0; n]` per call (a zero fill and new pages each time). An
+    /// `alloc` (an accumulator that relies on zeros) stays a `vec!`. Needs the `ferrad` crate.
+    pub pool: bool,
 }
 
 impl Simd {
@@ -83,6 +89,7 @@ impl Simd {
         reslice: false,
         dispatch: false,
         par: false,
+        pool: false,
     };
     /// Everything on but [`Simd::par`], 4 lanes (one AVX2 register of f64): what the
     /// attributes emit on one thread.
@@ -92,6 +99,7 @@ impl Simd {
         reslice: true,
         dispatch: true,
         par: false,
+        pool: true,
     };
     /// [`Simd::ON`] with sequential sums (the `strict-order` feature of the attributes).
     pub const STRICT: Simd = Simd {
@@ -478,6 +486,8 @@ impl Em<'_> {
     fn block(&mut self, b: Block, depth: usize) {
         let bd = self.f.block(b).clone();
         let mut done_trig: HashSet<Inst> = HashSet::new();
+        // Pooled scratch buffers taken in this block, given back at its end.
+        let mut pooled = vec![];
         for &i in &bd.insts {
             if self.skip.contains(&i) || done_trig.contains(&i) {
                 continue;
@@ -529,11 +539,28 @@ impl Em<'_> {
                         self.line(depth, &format!("{place} = {v};"));
                     }
                 }
-                Op::Alloc => {
+                // Which buffers may come from the pool: an `alloc` is read as zeros (the VJP's
+                // shadow buffers are accumulators, `+=`-ed into, and so are the JVP's tangents of
+                // an `alloc`), so it is always a fresh zeroed `vec!`. A `scratch` buffer has
+                // every element stored before it is loaded (the VJP's checkpoints and caches:
+                // the forward loop stores each index the adjoint loop reads; see `Op::Scratch`),
+                // so what an earlier call left in a pooled buffer is never observed. It is given
+                // back at the end of the block that takes it: no load is ever written inline
+                // into the block's yields (a load is inlined only into the next instruction), so
+                // nothing after that point borrows it. A panic just drops it.
+                Op::Alloc | Op::Scratch => {
                     let n = self.fresh("buf");
                     self.names.insert(d.results[0], n.clone());
                     let len = self.val(d.args[0], true);
-                    self.line(depth, &format!("let mut {n} = vec![0.0_f64; {len}];"));
+                    if d.op == Op::Scratch && self.simd.pool {
+                        self.line(
+                            depth,
+                            &format!("let mut {n} = ::ferrad::scratch::take({len});"),
+                        );
+                        pooled.push(n);
+                    } else {
+                        self.line(depth, &format!("let mut {n} = vec![0.0_f64; {len}];"));
+                    }
                 }
                 Op::For { body, rev } => self.emit_for(&d, *body, *rev, depth),
                 Op::If { then_blk, else_blk } => self.emit_if(&d, *then_blk, *else_blk, depth),
@@ -557,6 +584,9 @@ impl Em<'_> {
                 }
                 _ => self.let_expr(i, depth),
             }
+        }
+        for n in pooled {
+            self.line(depth, &format!("::ferrad::scratch::give({n});"));
         }
     }
 

@@ -324,9 +324,11 @@ impl Machine<'_> {
                     }
                     _ => unreachable!("verified IR"),
                 },
-                Op::Alloc => match args[0] {
+                Op::Alloc | Op::Scratch => match args[0] {
                     Val::I64(n) if n >= 0 => {
-                        self.mem.push(vec![0.0; n as usize]);
+                        // Unspecified contents are NaN here, so a load before its store shows.
+                        let fill = if d.op == Op::Scratch { f64::NAN } else { 0.0 };
+                        self.mem.push(vec![fill; n as usize]);
                         vec![Val::Buf(self.mem.len() - 1)]
                     }
                     Val::I64(n) => return Err(InterpError::BadAlloc(n)),

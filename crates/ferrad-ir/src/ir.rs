@@ -260,6 +260,13 @@ pub enum Op {
     Store,
     /// `(n) -> &mut [f64]`: a fresh zeroed buffer of `n` elements, local to the function.
     Alloc,
+    /// `(n) -> &mut [f64]`: a fresh buffer of `n` elements, local to the function, whose
+    /// contents are unspecified until stored: the program stores every element before loading
+    /// it. The VJP's loop checkpoints and caches are such buffers (the forward loop stores each
+    /// index its adjoint loop reads); the emitter may reuse a pooled buffer for it instead of
+    /// zeroing a fresh one, and the interpreter fills it with NaN, so a load before the store
+    /// shows.
+    Scratch,
     /// `(lo, hi, init...) -> carried...`: runs `body` for `i` in `lo..hi` (descending when `rev`);
     /// `body` has parameters `(i, carried...)` and yields the next carried values.
     For {
@@ -296,6 +303,7 @@ impl Op {
             Op::Load
                 | Op::Store
                 | Op::Alloc
+                | Op::Scratch
                 | Op::For { .. }
                 | Op::If { .. }
                 | Op::Call(_)
@@ -326,6 +334,7 @@ impl Op {
             Op::Load => "load",
             Op::Store => "store",
             Op::Alloc => "alloc",
+            Op::Scratch => "scratch",
             Op::For { .. } => "for",
             Op::If { .. } => "if",
             Op::Call(_) => "call",

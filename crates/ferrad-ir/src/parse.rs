@@ -763,6 +763,7 @@ pub(crate) fn op_by_name(name: &str) -> Option<(Op, usize)> {
         "cast" => (Op::Cast, 1),
         "len" => (Op::Len, 1),
         "alloc" => (Op::Alloc, 1),
+        "scratch" => (Op::Scratch, 1),
         _ => return None,
     })
 }

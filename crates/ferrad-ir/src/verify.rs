@@ -256,7 +256,7 @@ impl V<'_> {
                     );
                 }
             }
-            Op::Alloc => {
+            Op::Alloc | Op::Scratch => {
                 if at != [Type::I64] || rt != [Type::BufMut] {
                     return bad(
                         self,

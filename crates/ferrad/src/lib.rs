@@ -33,7 +33,8 @@ pub use ferrad_core::{
 pub use ferrad_macros::{autodiff_forward, autodiff_reverse};
 
 pub use ferrad_core::{
-    checkpoint, custom, debug, forward, lift, math, mixed, par, reverse, rules, simd, stdrules,
+    checkpoint, custom, debug, forward, lift, math, mixed, par, reverse, rules, scratch, simd,
+    stdrules,
 };
 
 /// Everything a user of the generic API needs in scope: [`Real`], the number types, the

@@ -131,7 +131,7 @@ pub fn dce(f: &Function) -> Function {
     f.walk(&mut |i| {
         let d = f.inst(i);
         match d.op {
-            Op::Alloc => allocs.push(d.results[0]),
+            Op::Alloc | Op::Scratch => allocs.push(d.results[0]),
             Op::Store => {
                 observed.extend(d.args[1..].iter().copied());
             }

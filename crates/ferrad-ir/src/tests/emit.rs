@@ -350,6 +350,7 @@ fn lane_split_derivatives_compute_what_the_interpreter_computes() {
     let simd = crate::emit::Simd {
         math: false,
         dispatch: false,
+        pool: false,
         ..crate::emit::Simd::ON
     };
     compiled_matches_interpreter(simd, 7);
@@ -477,4 +478,113 @@ fn compiled_matches_interpreter(simd: crate::emit::Simd, len: usize) {
             "output {i}: compiled {a} vs interpreted {b}\n{src}"
         );
     }
+}
+
+/// The VJP's checkpoint and cache buffers are `scratch`: with [`crate::emit::Simd::pool`] they
+/// come from `::ferrad::scratch`'s pool and go back at the end of their block (the function's
+/// body, or the loop body of a triangular nest whose buffers could not be hoisted); without
+/// it, and for zero-initialized `alloc`s, they are `vec![0.0; n]`.
+#[test]
+fn scratch_buffers_come_from_the_pool() {
+    let pooled = crate::emit::Simd {
+        math: false,
+        dispatch: false,
+        lanes: 0,
+        reslice: false,
+        ..crate::emit::Simd::ON
+    };
+    let emit = |src: &str, simd| {
+        let g = vjp(&parse(src), &VjpOptions::default()).unwrap();
+        let (g, _) = optimize(&g, &OptOptions::default());
+        emit_rust(
+            &g,
+            &EmitOptions {
+                simd,
+                ..EmitOptions::default()
+            },
+        )
+    };
+    expect![[r#"
+        fn lse_vjp(p0: &[f64], p1: &mut [f64], p2: f64, p3: f64) -> (f64, f64) {
+            let v1 = p0.len();
+            let mut buf2 = ::ferrad::scratch::take(v1);
+            let mut acc3 = 0.0;
+            for i4 in 0..v1 {
+                let v5 = (p0[i4] - p2).exp();
+                buf2[i4] = v5;
+                acc3 += v5;
+            }
+            let v6 = p3 * acc3.recip();
+            let mut acc7 = 0.0;
+            for i8 in (0..v1).rev() {
+                let v9 = v6 * buf2[i8];
+                p1[i8] += v9;
+                acc7 += -v9;
+            }
+            ::ferrad::scratch::give(buf2);
+            (acc3.ln() + p2, p3 + acc7)
+        }
+    "#]]
+    .assert_eq(&emit(LSE, pooled));
+    let plain = emit(LSE, crate::emit::Simd::OFF);
+    assert!(plain.contains("vec![0.0_f64;") && !plain.contains("scratch"));
+    expect![[r#"
+        fn triangle_vjp(p0: &[f64], p1: &mut [f64], p2: f64, p3: f64) -> (f64, f64) {
+            let v1 = p0.len();
+            let mut buf2 = ::ferrad::scratch::take(v1);
+            let mut acc3 = p2;
+            for i4 in 0..v1 {
+                buf2[i4] = acc3;
+                let mut acc5 = acc3;
+                for i6 in 0..i4 as i64 {
+                    acc5 += (acc5 * p0[i6 as usize]).sin().exp();
+                }
+                acc3 = acc5 + p0[i4];
+            }
+            let mut acc7 = p3;
+            for i8 in (0..v1).rev() {
+                let v9 = buf2[i8];
+                let v10 = if 0 < i8 as i64 { i8 as i64 } else { 0 };
+                let mut buf11 = ::ferrad::scratch::take(v10 as usize);
+                let mut buf12 = ::ferrad::scratch::take(v10 as usize);
+                let mut acc13 = v9;
+                for i14 in 0..i8 as i64 {
+                    buf11[i14 as usize] = acc13;
+                    let v15 = (acc13 * p0[i14 as usize]).sin().exp();
+                    buf12[i14 as usize] = v15;
+                    acc13 += v15;
+                }
+                p1[i8] += acc7;
+                let mut acc16 = acc7;
+                for i17 in (0..i8 as i64).rev() {
+                    let v18 = buf11[i17 as usize];
+                    let v19 = p0[i17 as usize];
+                    let v20 = acc16 * buf12[i17 as usize] * (v18 * v19).cos();
+                    p1[i17 as usize] += v20 * v18;
+                    acc16 += v20 * v19;
+                }
+                ::ferrad::scratch::give(buf11);
+                ::ferrad::scratch::give(buf12);
+                acc7 = acc16;
+            }
+            ::ferrad::scratch::give(buf2);
+            (acc3, acc7)
+        }
+    "#]]
+    .assert_eq(&emit(TRIANGLE, pooled));
+    // A zeroed `alloc` (here written in the IR by hand) is never pooled.
+    let f = parse(
+        "fn @z(%0: i64) -> (f64) {\n  %1: &mut [f64] = alloc %0\n  %2: i64 = const 0\n  %3: f64 = load %1[%2]\n  return %3\n}\n",
+    );
+    let text = emit_rust(
+        &f,
+        &EmitOptions {
+            simd: pooled,
+            ..EmitOptions::default()
+        },
+    );
+    assert!(
+        text.contains("vec![0.0_f64; p0 as usize]") && !text.contains("scratch"),
+        "{text}"
+    );
 }

@@ -95,7 +95,7 @@ fn vjp_snapshot_loop_with_checkpoint() {
         fn @prod_vjp(%0: &[f64], %1: &mut [f64], %2: f64, %3: f64) -> (f64, f64) {
           %4: i64 = len %0
           %5: i64 = const 0
-          %6: &mut [f64] = alloc %4
+          %6: &mut [f64] = scratch %4
           %7: f64 = for %8 = %5 to %4 carry(%9 = %2) {
             store %6[%8], %9
             %10: f64 = load %0[%8]
@@ -137,7 +137,7 @@ fn vjp_snapshot_exp_stored_and_read_back() {
           %4: i64 = len %0
           %5: i64 = const 0
           %6: f64 = const 0.0
-          %7: &mut [f64] = alloc %4
+          %7: &mut [f64] = scratch %4
           %8: f64 = for %9 = %5 to %4 carry(%10 = %6) {
             %11: f64 = load %0[%9]
             %12: f64 = sub %11, %2
@@ -180,11 +180,11 @@ fn vjp_snapshot_nested_scratch_allocated_once() {
         fn @nested_tanh_vjp(%0: &[f64], %1: &mut [f64], %2: f64, %3: f64) -> (f64, f64) {
           %4: i64 = const 0
           %5: i64 = len %0
-          %6: &mut [f64] = alloc %5
-          %7: &mut [f64] = alloc %5
+          %6: &mut [f64] = scratch %5
+          %7: &mut [f64] = scratch %5
           %8: i64 = const 3
-          %9: &mut [f64] = alloc %8
-          %10: &mut [f64] = alloc %8
+          %9: &mut [f64] = scratch %8
+          %10: &mut [f64] = scratch %8
           %11: f64 = for %12 = %4 to %8 carry(%13 = %2) {
             store %9[%12], %13
             %14: f64 = for %15 = %4 to %5 carry(%16 = %13) {
@@ -252,15 +252,18 @@ fn vjp_snapshot_nested_scratch_allocated_once() {
 
 fn top_level_allocs(g: &Function) -> usize {
     let body = &g.block(g.body).insts;
-    body.iter().filter(|&&i| g.inst(i).op == Op::Alloc).count()
+    body.iter()
+        .filter(|&&i| matches!(g.inst(i).op, Op::Alloc | Op::Scratch))
+        .count()
 }
 
 fn all_allocs(g: &Function) -> usize {
     let counts = g.op_counts();
     counts
         .iter()
-        .find(|(k, _)| k == "alloc")
-        .map_or(0, |(_, n)| *n)
+        .filter(|(k, _)| k == "alloc" || k == "scratch")
+        .map(|(_, n)| *n)
+        .sum()
 }
 
 #[test]

@@ -51,7 +51,9 @@ pub fn recompute_cost(op: &Op) -> u32 {
             Binary::Rem | Binary::Powf | Binary::Atan2 | Binary::Hypot => TRANSCENDENTAL,
         },
         Op::Custom { .. } => u32::MAX,
-        Op::Store | Op::Alloc | Op::For { .. } | Op::If { .. } | Op::Call(_) => u32::MAX,
+        Op::Store | Op::Alloc | Op::Scratch | Op::For { .. } | Op::If { .. } | Op::Call(_) => {
+            u32::MAX
+        }
     }
 }
 

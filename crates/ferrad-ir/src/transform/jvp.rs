@@ -236,6 +236,15 @@ impl Jvp<'_> {
                     self.tan.insert(d.results[0], sh);
                 }
             }
+            // The tangent buffer is stored wherever the primal is (every store of a buffer
+            // with a tangent stores one), so it too is written before it is read.
+            Op::Scratch => {
+                self.copy(&d, args.clone());
+                if self.act.is_varied(d.results[0]) {
+                    let sh = (0..self.w).map(|_| self.b.scratch(args[0])).collect();
+                    self.tan.insert(d.results[0], sh);
+                }
+            }
             Op::Custom { name, kind } => {
                 if *kind != CustomKind::Eval && d.args.iter().any(|&a| self.has(a)) {
                     return Err(TransformError::Unsupported(format!(

@@ -109,7 +109,7 @@ fn hoistable(f: &Function, l: Inst, scratch: &HashSet<Value>) -> Vec<Inst> {
     let mut allocs = vec![];
     f.walk_block(body, &mut |i| {
         let d = f.inst(i);
-        if d.op == Op::Alloc && scratch.contains(&d.results[0]) {
+        if matches!(d.op, Op::Alloc | Op::Scratch) && scratch.contains(&d.results[0]) {
             allocs.push(i);
         }
     });

@@ -302,7 +302,9 @@ impl Vjp<'_> {
             match &d.op {
                 Op::Store if recompute => {}
                 Op::Call(_) => return Err(TransformError::CallNotInlined(self.src.name.clone())),
-                Op::Alloc => {
+                // The shadow is an adjoint accumulator (loads add into it): zeroed, even for
+                // a scratch primal.
+                Op::Alloc | Op::Scratch => {
                     let rs = self.emit_copy(&d);
                     if self.act.is_varied(d.results[0]) {
                         let n = self.m(d.args[0]);
@@ -369,14 +371,18 @@ impl Vjp<'_> {
             let zero = self.b.const_i64(0);
             let nonempty = self.b.cmp(CmpOp::Lt, lo, hi);
             let n = self.b.select(nonempty, diff, zero);
-            let carried: Vec<Value> = (0..d.results.len()).map(|_| self.b.alloc(n)).collect();
+            // Checkpoints and caches are scratch: the forward loop below stores index `i - lo`
+            // of each at every iteration (the carried values first thing, the cached values
+            // where the body computes them, unconditionally at the body's top level), and the
+            // adjoint loop loads the same indices over the same range afterwards.
+            let carried: Vec<Value> = (0..d.results.len()).map(|_| self.b.scratch(n)).collect();
             self.scratch.extend(carried.iter().copied());
             let mut cached = HashMap::new();
             for &j in &bd.insts {
                 let dj = self.src.inst(j);
                 if self.policy.caches(self.src, dj) && !self.partner_recomputed(dj) {
                     for &r in &dj.results {
-                        let buf = self.b.alloc(n);
+                        let buf = self.b.scratch(n);
                         self.scratch.insert(buf);
                         cached.insert(r, buf);
                     }
