@@ -194,6 +194,10 @@ pub struct DiffOptions {
     /// How emitted Rust is shaped for SIMD (`--emit rust` only): [`emit::Simd::OFF`] (plain
     /// std code) by default; the attributes use [`emit::Simd::ON`].
     pub simd: emit::Simd,
+    /// Reverse mode: return zero in place of the primal results, for a caller that drops them
+    /// (`ActiveOnly`), so the optimizer deletes the code that only computed them. (LLVM cannot
+    /// do it for the caller when the body runs behind [`emit::Simd::dispatch`]'s call.)
+    pub drop_primal: bool,
 }
 
 impl Default for DiffOptions {
@@ -208,6 +212,7 @@ impl Default for DiffOptions {
             function: None,
             active: None,
             simd: emit::Simd::OFF,
+            drop_primal: false,
         }
     }
 }
@@ -235,6 +240,10 @@ pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<D
     };
     let d = match opts.mode {
         Mode::Forward => transform::jvp::jvp(&f, &jopts)?,
+        Mode::Reverse if opts.drop_primal => {
+            let n_primal = f.block(f.body).yields.len();
+            zero_results(transform::vjp::vjp(&f, &vopts)?, n_primal)
+        }
         Mode::Reverse => transform::vjp::vjp(&f, &vopts)?,
         Mode::ForwardOverReverse => {
             let g = transform::vjp::vjp(&f, &vopts)?;
@@ -264,6 +273,29 @@ pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<D
             },
         })
     }
+}
+
+/// `f` returning zero in place of its first `n` float results (see [`DiffOptions::drop_primal`]).
+fn zero_results(mut f: ir::Function, n: usize) -> ir::Function {
+    let body = f.body;
+    for k in 0..n.min(f.block(body).yields.len()) {
+        let ty = f.ty(f.block(body).yields[k]);
+        let c = match ty {
+            ir::Type::F64 => ir::Const::F64(0.0),
+            ir::Type::F32 => ir::Const::F32(0.0),
+            _ => continue,
+        };
+        let z = f.new_value(ty);
+        f.insts.push(ir::InstData {
+            op: ir::Op::Const(c),
+            args: vec![],
+            results: vec![z],
+        });
+        let inst = entities::Inst(f.insts.len() as u32 - 1);
+        f.blocks[body.index()].insts.insert(0, inst);
+        f.blocks[body.index()].yields[k] = z;
+    }
+    f
 }
 
 /// Parses IR text, differentiates one function and prints the result as IR or Rust: the

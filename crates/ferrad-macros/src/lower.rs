@@ -52,6 +52,7 @@ fn compile(
     active: &[bool],
     n_inputs: usize,
     n_out: usize,
+    drop_primal: bool,
 ) -> R<ItemFn> {
     let opts = ferrad_ir::DiffOptions {
         mode: match mode {
@@ -62,6 +63,7 @@ fn compile(
         emit: ferrad_ir::EmitKind::Rust,
         active: Some(active.to_vec()),
         simd: simd(),
+        drop_primal,
         ..ferrad_ir::DiffOptions::default()
     };
     compile_with(text, &opts, n_inputs, n_out)
@@ -192,7 +194,10 @@ pub fn compiled_body(
             }
             args.push(quote!(#dret));
             slots.push(Slot::Seed);
-            let f = compile(&text, attr.mode, 1, &active, args.len(), 1 + n_grads)?;
+            // an `ActiveOnly` caller drops the primal: the IR returns zero for it, and its
+            // forward sweep goes wherever the adjoints do not need it
+            let drop = *ract == Activity::ActiveOnly;
+            let f = compile(&text, attr.mode, 1, &active, args.len(), 1 + n_grads, drop)?;
             // Forward mode over this derivative can then be compiled from the same IR (its
             // result is one value and one tangent only when no scalar gradient is returned).
             if n_grads == 0 {
@@ -267,7 +272,7 @@ pub fn compiled_body(
                     _ => return None,
                 }
             }
-            let f = compile(&text, attr.mode, w, &active, args.len(), w + 1)?;
+            let f = compile(&text, attr.mode, w, &active, args.len(), w + 1, false)?;
             let ts: Vec<syn::Ident> = (0..w).map(|k| quote::format_ident!("__t{}", k)).collect();
             let ret = match (ract, w) {
                 (Activity::Dual, 1) => quote!((__p, __t0)),

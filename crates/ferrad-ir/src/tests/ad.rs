@@ -434,3 +434,33 @@ fn benchmark_h_hessian_vector_product_by_forward_over_reverse() {
     let grad = args[2].buf().unwrap();
     assert!((grad[0] - 2.430488478694623).abs() < 1e-13);
 }
+
+#[test]
+fn a_dropped_primal_returns_zero_and_its_code_is_deleted() {
+    // LSE's adjoint needs the sum, not its `ln`: with the primal dropped, `ln` goes
+    let m = crate::parse::parse_module(LSE).unwrap();
+    let run = |drop_primal: bool| {
+        let opts = crate::DiffOptions {
+            drop_primal,
+            ..crate::DiffOptions::default()
+        };
+        let d = crate::differentiate(&m, crate::ir::FuncId(0), &opts).unwrap();
+        let x = vec![0.3, -1.2, 2.0, 0.7];
+        let mut args = vec![
+            Arg::Buf(x.clone()),
+            Arg::Buf(vec![0.0; x.len()]),
+            Arg::F64(0.25),
+            Arg::F64(1.0),
+        ];
+        let out = run_function(&d.func, &mut args).unwrap();
+        let ln = d.func.op_counts().iter().any(|(k, _)| k == "ln");
+        (out, args[1].buf().unwrap().to_vec(), ln)
+    };
+    let (out, dx, ln) = run(false);
+    let (out0, dx0, ln0) = run(true);
+    assert!(ln && !ln0, "ln kept {ln}, after dropping {ln0}");
+    assert_eq!(out0[0], Val::F64(0.0));
+    assert!(matches!(out[0], Val::F64(v) if v > 0.0));
+    assert_eq!(out0[1..], out[1..]);
+    assert_eq!(dx0, dx);
+}
