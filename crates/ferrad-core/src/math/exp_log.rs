@@ -17,7 +17,11 @@ use super::kernel::{
 #[inline]
 pub fn exp(x: f64) -> f64 {
     let p = exp_parts(x);
-    scale(p.one_plus(), p.n)
+    // Below −745.2, e^x rounds to +0: select it, and scale by 2^0 meanwhile, since an x86
+    // multiply that underflows takes a microcode assist (~100× a normal one; F's exp(−p·t)
+    // underflows in most of its terms). NaN compares false and keeps its path.
+    let zero = x < -745.2;
+    sel(zero, 0.0, scale(p.one_plus(), sel(zero, 0.0, p.n)))
 }
 
 /// e^x − 1, accurate near 0. Domain: all f64. Max error about 1 ulp; exp_m1(±0) = ±0,
