@@ -1037,10 +1037,9 @@ mod tests {
         assert_eq!(looped_body(&segs), vec![(2, 24, vec![(vec![0, 1], true)])]);
     }
 
-    #[test]
-    fn an_accumulator_updated_twice_is_one_row_group_after_the_independent_columns() {
-        // R's tape: t = tanh(x); u = t³; s1 = s + u; m = x·x; s = s1 + m
-        let n = 10u32;
+    /// R's tape over `n` inputs (slots 1..=n), an initial sum `sin x₀` at slot n + 1, then per
+    /// input: t = tanh(x); u = t³; s1 = s + u; m = x·x; s = s1 + m. Also returns the last sum.
+    fn r_program(n: u32) -> (Vec<Instr>, u32) {
         let mut p = vec![Instr::MulAddPart];
         p.extend((0..n).map(Instr::Input));
         let mut s = p.len() as u32;
@@ -1054,6 +1053,12 @@ mod tests {
             p.push(Instr::Add(b + 2, b + 3));
             s = b + 4;
         }
+        (p, s)
+    }
+
+    #[test]
+    fn an_accumulator_updated_twice_is_one_row_group_after_the_independent_columns() {
+        let (p, _) = r_program(10);
         let (segs, n_partials) = plan(&p);
         assert_eq!(
             looped_body(&segs)[1],
@@ -1094,21 +1099,8 @@ mod tests {
     #[test]
     fn columns_read_only_by_their_loop_live_in_block_local_scratch() {
         // R's tape over 300 inputs, the sum returned; then the same with a guard on a `tanh`
-        let n = 300u32;
-        let mut p = vec![Instr::MulAddPart];
-        p.extend((0..n).map(Instr::Input));
-        let mut s = p.len() as u32;
-        p.push(Instr::Unary(Unary::Sin, 1));
-        let body_start = p.len();
-        for i in 0..n {
-            let b = p.len() as u32;
-            p.push(Instr::Unary(Unary::Tanh, 1 + i));
-            p.push(Instr::Unary(Unary::Powi(3), b));
-            p.push(Instr::Add(s, b + 1));
-            p.push(Instr::Binary(Binary::Mul, 1 + i, 1 + i));
-            p.push(Instr::Add(b + 2, b + 3));
-            s = b + 4;
-        }
+        let (p, s) = r_program(300);
+        let body_start = 1 + 300 + 1; // after slot 0, the inputs and the initial sum
         let locals = |reads: &[u32]| {
             let (mut segs, _) = plan(&p);
             let len = localize(&mut segs, &ops_of(&p), reads, p.len());
