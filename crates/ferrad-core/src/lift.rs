@@ -47,6 +47,12 @@ pub trait Lift: Copy {
     fn div_const(self, c: Self::Inner) -> Self {
         self.binary(Binary::Div, Self::from_inner(c))
     }
+    /// `(sin self, cos self)`: two primitives by default; forward types share one
+    /// `sin_cos` of their primal (the rule table computes both from it anyway).
+    #[inline(always)]
+    fn sin_cos(self) -> (Self, Self) {
+        (self.unary(Unary::Sin), self.unary(Unary::Cos))
+    }
 }
 
 /// Derives the arithmetic operators, `Sum`, `Product`, `num_traits::{Zero, One, Num, NumCast,
@@ -196,7 +202,7 @@ macro_rules! impl_scalar_via_lift {
             }
             #[inline(always)]
             fn sin_cos(self) -> (Self, Self) {
-                (::num_traits::Float::sin(self), ::num_traits::Float::cos(self))
+                $crate::lift::Lift::sin_cos(self)
             }
             fn to_degrees(self) -> Self {
                 $crate::lift::Lift::mul_const(self, $crate::real::Scalar::lit(180.0 / ::core::f64::consts::PI))

@@ -319,3 +319,63 @@ fn hessian_paths_agree_across_the_switch() {
         );
     }
 }
+
+/// Forward types add and subtract tangents directly and share one `sin_cos` of the primal:
+/// the same bits as the rule-table path for `f64` tangents, and no `inf·0 = NaN` from a unit
+/// partial when the tangents are themselves nested numbers.
+#[test]
+fn forward_fast_paths_match_the_rule_table() {
+    for x in [-3.7f64, -0.0, 0.0, 0.4, 2.5, 1e6, 1e30] {
+        let d = Dual::new(x, 0.75);
+        let (s, c) = d.sin_cos();
+        let (rs, rc) = (d.sin(), d.cos());
+        assert_eq!(
+            (s.re.to_bits(), s.eps.to_bits()),
+            (rs.re.to_bits(), rs.eps.to_bits())
+        );
+        assert_eq!(
+            (c.re.to_bits(), c.eps.to_bits()),
+            (rc.re.to_bits(), rc.eps.to_bits())
+        );
+        let v = DualVec::<f64, 3>::new(x, [0.5, -2.0, 1e-300]);
+        let (s, c) = v.sin_cos();
+        let (rs, rc) = (v.sin(), v.cos());
+        assert_eq!(s.re.to_bits(), rs.re.to_bits());
+        assert_eq!(c.re.to_bits(), rc.re.to_bits());
+        for k in 0..3 {
+            assert_eq!(
+                s.eps[k].to_bits(),
+                rs.eps[k].to_bits(),
+                "sin tangent {k} at {x}"
+            );
+            assert_eq!(
+                c.eps[k].to_bits(),
+                rc.eps[k].to_bits(),
+                "cos tangent {k} at {x}"
+            );
+        }
+        // sin_cos of a nested number, down to the second derivatives
+        let n = Dual::new(Dual::variable(x), Dual::new(1.0, 0.0));
+        let (s, c) = n.sin_cos();
+        let (rs, rc) = (n.sin(), n.cos());
+        for (a, b) in [(s, rs), (c, rc)] {
+            let bits =
+                |d: Dual<Dual<f64>>| [d.re.re, d.re.eps, d.eps.re, d.eps.eps].map(f64::to_bits);
+            assert_eq!(bits(a), bits(b), "nested sin_cos at {x}");
+        }
+    }
+    let inf = Dual::new(Dual::new(1.0, 2.0), Dual::new(f64::INFINITY, 3.0));
+    let b = Dual::new(Dual::new(1.0, 0.0), Dual::new(0.0, 5.0));
+    assert_eq!((inf + b).eps.eps, 8.0);
+    assert_eq!((inf - b).eps.eps, -2.0);
+    assert_eq!((-inf).eps.eps, -3.0);
+    let inf = DualVec::<DualVec<f64, 1>, 1>::new(
+        DualVec::new(1.0, [2.0]),
+        [DualVec::new(f64::INFINITY, [3.0])],
+    );
+    let b =
+        DualVec::<DualVec<f64, 1>, 1>::new(DualVec::new(1.0, [0.0]), [DualVec::new(0.0, [5.0])]);
+    assert_eq!((inf + b).eps[0].eps[0], 8.0);
+    assert_eq!((inf - b).eps[0].eps[0], -2.0);
+    assert_eq!((-inf).eps[0].eps[0], -3.0);
+}

@@ -57,6 +57,9 @@ impl<T: Scalar> Lift for Dual<T> {
     }
     #[inline(always)]
     fn unary(self, op: Unary) -> Self {
+        if op == Unary::Neg {
+            return Dual::new(-self.re, -self.eps);
+        }
         let (v, d) = op.rule(self.re);
         Dual {
             re: v,
@@ -65,10 +68,17 @@ impl<T: Scalar> Lift for Dual<T> {
     }
     #[inline(always)]
     fn binary(self, op: Binary, rhs: Self) -> Self {
-        let (v, dx, dy) = op.rule(self.re, rhs.re);
-        Dual {
-            re: v,
-            eps: dx * self.eps + dy * rhs.eps,
+        // Linear primitives skip the unit partials (see `DualVec::binary`).
+        match op {
+            Binary::Add => Dual::new(self.re + rhs.re, self.eps + rhs.eps),
+            Binary::Sub => Dual::new(self.re - rhs.re, self.eps - rhs.eps),
+            _ => {
+                let (v, dx, dy) = op.rule(self.re, rhs.re);
+                Dual {
+                    re: v,
+                    eps: dx * self.eps + dy * rhs.eps,
+                }
+            }
         }
     }
     #[inline(always)]
@@ -99,6 +109,11 @@ impl<T: Scalar> Lift for Dual<T> {
             re: self.re / c,
             eps: self.eps / c,
         }
+    }
+    #[inline(always)]
+    fn sin_cos(self) -> (Self, Self) {
+        let (s, c) = self.re.math_sin_cos();
+        (Dual::new(s, c * self.eps), Dual::new(c, -s * self.eps))
     }
 }
 

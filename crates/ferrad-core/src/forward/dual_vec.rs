@@ -77,19 +77,45 @@ impl<T: Scalar, const N: usize> Lift for DualVec<T, N> {
     }
     #[inline(always)]
     fn unary(self, op: Unary) -> Self {
+        if op == Unary::Neg {
+            return DualVec {
+                re: -self.re,
+                eps: scaled(self.eps, |e| -e),
+            };
+        }
         let (v, d) = op.rule(self.re);
         DualVec {
             re: v,
-            eps: self.eps.map(|e| d * e),
+            eps: scaled(self.eps, |e| d * e),
         }
     }
     #[inline(always)]
     fn binary(self, op: Binary, rhs: Self) -> Self {
-        let (v, dx, dy) = op.rule(self.re, rhs.re);
         let mut eps = self.eps;
-        for (e, r) in eps.iter_mut().zip(rhs.eps) {
-            *e = dx * *e + dy * r;
-        }
+        // The linear primitives move tangents without the unit partials: for nested `T` a
+        // product by `one` is a whole `T` multiplication per tangent (and `inf·0` in it could
+        // turn a tangent into NaN); for `f64` it is the same bits either way.
+        let v = match op {
+            Binary::Add => {
+                for (e, r) in eps.iter_mut().zip(&rhs.eps) {
+                    *e += *r;
+                }
+                self.re + rhs.re
+            }
+            Binary::Sub => {
+                for (e, r) in eps.iter_mut().zip(&rhs.eps) {
+                    *e -= *r;
+                }
+                self.re - rhs.re
+            }
+            _ => {
+                let (v, dx, dy) = op.rule(self.re, rhs.re);
+                for (e, r) in eps.iter_mut().zip(&rhs.eps) {
+                    *e = dx * *e + dy * *r;
+                }
+                v
+            }
+        };
         DualVec { re: v, eps }
     }
     #[inline(always)]
@@ -112,16 +138,39 @@ impl<T: Scalar, const N: usize> Lift for DualVec<T, N> {
     fn mul_const(self, c: T) -> Self {
         DualVec {
             re: self.re * c,
-            eps: self.eps.map(|e| e * c),
+            eps: scaled(self.eps, |e| e * c),
         }
     }
     #[inline(always)]
     fn div_const(self, c: T) -> Self {
         DualVec {
             re: self.re / c,
-            eps: self.eps.map(|e| e / c),
+            eps: scaled(self.eps, |e| e / c),
         }
     }
+    #[inline(always)]
+    fn sin_cos(self) -> (Self, Self) {
+        let (s, c) = self.re.math_sin_cos();
+        let sin = DualVec {
+            re: s,
+            eps: scaled(self.eps, |e| c * e),
+        };
+        let cos = DualVec {
+            re: c,
+            eps: scaled(self.eps, |e| -s * e),
+        };
+        (sin, cos)
+    }
+}
+
+/// `f` applied to every tangent, in place: `[T; N]::map` goes through closures LLVM does not
+/// always inline for a large nested `T` (then every call copies the array).
+#[inline(always)]
+fn scaled<T: Copy, const N: usize>(mut eps: [T; N], f: impl Fn(T) -> T) -> [T; N] {
+    for e in &mut eps {
+        *e = f(*e);
+    }
+    eps
 }
 
 crate::impl_scalar_via_lift!([T: Scalar, const N: usize] DualVec<T, N>);
