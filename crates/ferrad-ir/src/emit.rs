@@ -651,12 +651,14 @@ impl Em<'_> {
         };
         let lanes = self.simd.lanes;
         // Only innermost loops: an outer loop's lanes would not vectorize around the inner
-        // loop, and each level of lanes emits its body twice.
+        // loop, and each level of lanes emits its body twice. Loops without carried values
+        // too: LLVM's loop vectorizer leaves a plain map loop whose body inlines a
+        // `ferrad::math` function scalar (H·v of R without its primal: 2x slower), while the
+        // chunks' local arrays vectorize.
         let split = lanes >= 2
             && as_usize
             && !rev
             && !self.has_loop(body)
-            && bd.params.len() > 1
             && bd.params[1..]
                 .iter()
                 .zip(&bd.yields)

@@ -197,7 +197,15 @@ pub struct DiffOptions {
     /// Reverse mode: return zero in place of the primal results, for a caller that drops them
     /// (`ActiveOnly`), so the optimizer deletes the code that only computed them. (LLVM cannot
     /// do it for the caller when the body runs behind [`emit::Simd::dispatch`]'s call.)
+    /// Forward over reverse: zero in place of every result (the primal and its tangent), for
+    /// a caller that only wants the tangents stored into the gradient buffers' shadows.
     pub drop_primal: bool,
+    /// Mutable buffer parameters of the *derivative* (by position) that it must leave as they
+    /// were: their stores are deleted before optimizing. Sound only when nothing observable
+    /// depends on what was stored, so differentiation fails if, after optimizing, anything but
+    /// `len` still uses such a parameter. (Forward over reverse with a `DualOnly` gradient
+    /// buffer: only its shadow, H·v, is wanted, and the VJP merely accumulates into it.)
+    pub frozen: Vec<usize>,
 }
 
 impl Default for DiffOptions {
@@ -213,6 +221,7 @@ impl Default for DiffOptions {
             active: None,
             simd: emit::Simd::OFF,
             drop_primal: false,
+            frozen: Vec::new(),
         }
     }
 }
@@ -256,13 +265,22 @@ pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<D
                 width: opts.width,
                 active: None,
             };
-            transform::jvp::jvp(&g, &all)?
+            let d = transform::jvp::jvp(&g, &all)?;
+            if opts.drop_primal {
+                let n = d.block(d.body).yields.len();
+                zero_results(d, n)
+            } else {
+                d
+            }
         }
     };
+    let d = freeze(d, &opts.frozen)?;
     if opts.optimize {
         let (func, stats) = opt::optimize(&d, &opt::OptOptions::default());
+        check_frozen(&func, &opts.frozen)?;
         Ok(Derivative { func, stats })
     } else {
+        check_frozen(&d, &opts.frozen)?;
         let n = d.inst_count();
         Ok(Derivative {
             func: d,
@@ -273,6 +291,55 @@ pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<D
             },
         })
     }
+}
+
+/// `f` without its stores into the parameters at positions `frozen` (see
+/// [`DiffOptions::frozen`]).
+fn freeze(mut f: ir::Function, frozen: &[usize]) -> Result<ir::Function, Error> {
+    let mut bufs = Vec::new();
+    for &k in frozen {
+        match f.params.get(k) {
+            Some(&v) if f.ty(v) == ir::Type::BufMut => bufs.push(v),
+            _ => {
+                return Err(Error::Usage(format!(
+                    "frozen parameter {k} of @{} is not a mutable buffer",
+                    f.name
+                )));
+            }
+        }
+    }
+    if bufs.is_empty() {
+        return Ok(f);
+    }
+    let stores: Vec<bool> = f
+        .insts
+        .iter()
+        .map(|d| matches!(d.op, ir::Op::Store) && bufs.contains(&d.args[0]))
+        .collect();
+    for b in &mut f.blocks {
+        b.insts.retain(|i| !stores[i.index()]);
+    }
+    Ok(f)
+}
+
+/// Fails if anything but `len` still uses a frozen parameter of `f`: a load would see the
+/// stores [`freeze`] deleted.
+fn check_frozen(f: &ir::Function, frozen: &[usize]) -> Result<(), Error> {
+    for &k in frozen {
+        let v = f.params[k];
+        let used = f.blocks.iter().flat_map(|b| &b.insts).any(|&i| {
+            let d = f.inst(i);
+            !matches!(d.op, ir::Op::Len) && d.args.contains(&v)
+        });
+        if used {
+            return Err(Error::Transform(TransformError::Unsupported(format!(
+                "parameter {k} of @{} is frozen (its stores deleted) but the derivative still \
+                 reads it",
+                f.name
+            ))));
+        }
+    }
+    Ok(())
 }
 
 /// `f` returning zero in place of its first `n` float results (see [`DiffOptions::drop_primal`]).

@@ -400,7 +400,10 @@ fn forward_body(
                     _ => quote!(&mut #l),
                 });
                 if p.kind.is_mut() {
-                    post.push(quote!(*#x = #l.re;));
+                    // a `DualOnly` argument's primal is left as it was: only its shadow is output
+                    if p.act != Activity::DualOnly {
+                        post.push(quote!(*#x = #l.re;));
+                    }
                     if dual {
                         for (k, s) in sh.iter().enumerate() {
                             let e = eps(k);
@@ -441,7 +444,11 @@ fn forward_body(
                     _ => quote!(&#l),
                 });
                 if p.kind.is_mut() {
-                    let mut body = vec![quote!(#x[__i] = #l[__i].re;)];
+                    let mut body = Vec::new();
+                    // a `DualOnly` buffer keeps its primal (see the scalar case)
+                    if p.act != Activity::DualOnly {
+                        body.push(quote!(#x[__i] = #l[__i].re;));
+                    }
                     if dual {
                         for (k, s) in sh.iter().enumerate() {
                             let e = eps(k);

@@ -23,7 +23,10 @@
 //! says no or does more:
 //!
 //! - `DuplicatedOnly` / `DualOnly` inputs behave like `Duplicated` / `Dual`: the primal is still
-//!   computed and the generated function stays safe (std makes it `unsafe`).
+//!   computed and the generated function stays safe (std makes it `unsafe`). One difference is
+//!   defined rather than left to chance: a `DualOnly` `&mut` argument keeps its primal contents
+//!   (only its shadow receives the tangent), so the compiled forward-over-reverse H·v skips
+//!   computing and storing the gradient itself.
 //! - `ActiveOnly` is accepted only as the return activity (std accepts it on inputs and then
 //!   returns no gradient for them); `Active` only on `f64`/`f32` scalars; `Dualv` only on
 //!   slices and not on the return (std's `Dualv` return type, `(f64, f64)`, cannot hold WIDTH
@@ -107,7 +110,7 @@ use proc_macro::TokenStream;
 /// |---|---|---|
 /// | `Const` | anything | the argument as is; no tangent |
 /// | `Dual` | any float argument (`f64`, `&[f64]`, `&mut f64`, arrays…) | a shadow of the **same type** right after it (WIDTH shadows `bx_0…` when WIDTH > 1): its tangent; a `&mut` shadow receives the output tangent |
-/// | `DualOnly` | same | as `Dual` (ferrad still computes the primal) |
+/// | `DualOnly` | same | as `Dual`, but a `&mut` argument keeps its primal contents: only its shadow is written (H·v without the gradient) |
 /// | `Dualv` | a slice, WIDTH > 1 | one shadow of WIDTH × len tangents, direction-major (`bx[k * n + i]`) |
 /// | `Dual` return | an `f64`/`f32` result | returns `(primal, tangent)`; `[primal, t_0, …, t_{W-1}]` when WIDTH > 1 |
 /// | `DualOnly` return | same | returns only the tangent (`[f64; WIDTH]` when WIDTH > 1) |

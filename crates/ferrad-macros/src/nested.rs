@@ -115,6 +115,8 @@ pub fn forward_over_reverse(
     let fname = attr.name.to_string();
     let mut args: Vec<TokenStream> = Vec::new();
     let mut checks: Vec<TokenStream> = Vec::new();
+    // `DualOnly` gradient buffers: the compiled code leaves them as they were
+    let mut frozen: Vec<usize> = Vec::new();
     for (arg, slot) in call.args.iter().zip(&c.slots) {
         if *slot == Slot::Int {
             args.push(quote!((#arg) as i64));
@@ -155,6 +157,9 @@ pub fn forward_over_reverse(
                         }
                     }
                     (Slot::Grad, Kind::Slice { mutable: true }) => {
+                        if param.act == Activity::DualOnly {
+                            frozen.push(args.len());
+                        }
                         args.push(quote!(&mut #id[..]));
                         if dual {
                             let s = &shadows[k][0];
@@ -189,9 +194,15 @@ pub fn forward_over_reverse(
         emit: ferrad_ir::EmitKind::Rust,
         active: Some(c.active.clone()),
         simd: crate::lower::simd(),
+        frozen,
+        // a wrapper returning `()` drops the primal and its tangent: not computed at all
+        drop_primal: a.ret.is_none(),
         ..ferrad_ir::DiffOptions::default()
     };
     // The VJP (no scalar gradients) returns the primal; its JVP pairs it with its tangent.
+    // (With a frozen buffer whose stores turn out to be read back, the compiler declines and
+    // the operator-overloading backend, which also leaves a `DualOnly` buffer as it was,
+    // takes over.)
     let f = crate::lower::compile_with(&c.ir, &opts, args.len(), 2)?;
     Some(quote! {
         #allows

@@ -506,6 +506,37 @@ fn forward_over_compiled_reverse_is_compiled_and_agrees_with_hvp() {
     assert_all_close("compiled vs overloaded H·v", &b, &d, 1e-12);
 }
 
+/// H·v only: a `DualOnly` gradient buffer keeps its contents (compiled: its stores deleted).
+#[autodiff_forward(hvp_only_r_ir, Dual, DualOnly)]
+fn grad_only_r_ir(x: &[f64], g: &mut [f64]) {
+    d_r_ir(x, g, 1.0);
+}
+
+/// The same over an overloaded reverse derivative.
+#[autodiff_forward(hvp_only_r_ov, Dual, DualOnly)]
+fn grad_only_r_ov(x: &[f64], g: &mut [f64]) {
+    d_r_ov(x, g, 1.0);
+}
+
+#[test]
+fn a_dual_only_gradient_buffer_keeps_its_contents_in_both_backends() {
+    assert_eq!(__FERRAD_BACKEND_hvp_only_r_ir, "ir");
+    assert_eq!(__FERRAD_BACKEND_hvp_only_r_ov, "overload");
+    let n = 37;
+    let x: Vec<f64> = (1..=n).map(|i| (i as f64).sin()).collect();
+    let v: Vec<f64> = (1..=n).map(|i| (i as f64).cos()).collect();
+    let (mut g, mut hv) = (vec![0.0; n], vec![0.25; n]);
+    hvp_r_ir(&x, &v, &mut g, &mut hv);
+    for hvp in [hvp_only_r_ir, hvp_only_r_ov] {
+        let marker: Vec<f64> = (0..n).map(|i| -(i as f64)).collect();
+        let (mut g2, mut hv2) = (marker.clone(), vec![0.25; n]);
+        hvp(&x, &v, &mut g2, &mut hv2);
+        assert_eq!(g2, marker, "the DualOnly buffer was written");
+        // the shadow still accumulates: 0.25 + H·v
+        assert_all_close("H·v only", &hv2, &hv, 1e-13);
+    }
+}
+
 #[test]
 fn forward_over_compiled_reverse_carries_every_tangent() {
     // h(x, c) with tangents on x, c and the seed; against central differences of d_h_c.

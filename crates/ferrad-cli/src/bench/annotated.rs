@@ -27,8 +27,10 @@ pub fn r_plain(x: &[f64]) -> f64 {
     x.iter().map(|v| v.tanh().powi(3) + v * v).sum()
 }
 
-/// The gradient of R, itself differentiated forward: H·v.
-#[autodiff_forward(r_macro_hvp, Dual, Dual)]
+/// The gradient of R, itself differentiated forward: H·v. `DualOnly` on the gradient buffer:
+/// only its shadow (H·v) is wanted, so the compiled code neither computes nor stores the
+/// gradient (the buffer keeps its contents).
+#[autodiff_forward(r_macro_hvp, Dual, DualOnly)]
 pub fn r_grad_plain(x: &[f64], g: &mut [f64]) {
     r_macro_rev(x, g, 1.0);
 }
@@ -67,7 +69,7 @@ pub fn r_reverse(x: &[f64]) -> (f64, Vec<f64>) {
     (y, g)
 }
 
-/// H·v of R by forward over the reverse attribute.
+/// H·v of R by forward over the reverse attribute (the gradient buffer is left untouched).
 pub fn r_hvp(x: &[f64], v: &[f64]) -> Vec<f64> {
     let mut g = vec![0.0; x.len()];
     let mut hv = vec![0.0; x.len()];

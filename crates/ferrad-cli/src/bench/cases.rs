@@ -504,7 +504,7 @@ fn case_h(n: usize) -> Case {
         let mut m = mode("macro-hvp", ModeKind::Exact, move || {
             (0.0, on_threads(1, || super::annotated::r_hvp(&x, &v)))
         });
-        m.note = "#[autodiff_forward] over the #[autodiff_reverse] gradient, 1 thread".into();
+        m.note = "#[autodiff_forward(.., Dual, DualOnly)] over the #[autodiff_reverse] gradient (H·v only), 1 thread".into();
         modes.push(m);
     }
     {

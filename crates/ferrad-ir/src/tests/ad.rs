@@ -464,3 +464,76 @@ fn a_dropped_primal_returns_zero_and_its_code_is_deleted() {
     assert_eq!(out0[1..], out[1..]);
     assert_eq!(dx0, dx);
 }
+
+#[test]
+fn a_frozen_gradient_buffer_is_left_untouched_and_hv_is_unchanged() {
+    // forward over reverse of R: (x, ẋ, g, ġ, seed, ṡeed); freeze g and drop the results,
+    // keep ġ = H·v
+    let m = crate::parse::parse_module(R).unwrap();
+    let n = 50;
+    let run = |frozen: Vec<usize>| {
+        let opts = crate::DiffOptions {
+            mode: crate::Mode::ForwardOverReverse,
+            drop_primal: !frozen.is_empty(),
+            frozen,
+            ..crate::DiffOptions::default()
+        };
+        let d = crate::differentiate(&m, crate::ir::FuncId(0), &opts).unwrap();
+        let mut args = vec![
+            Arg::Buf((1..=n).map(|i| (i as f64).sin()).collect()),
+            Arg::Buf((1..=n).map(|i| (i as f64).cos()).collect()),
+            Arg::Buf(vec![7.0; n]),
+            Arg::Buf(vec![0.0; n]),
+            Arg::F64(1.0),
+            Arg::F64(0.0),
+        ];
+        let out = run_function(&d.func, &mut args).unwrap();
+        let text = crate::print::print_function(&d.func);
+        let g = args[2].buf().unwrap().to_vec();
+        let hv = args[3].buf().unwrap().to_vec();
+        (g, hv, text, d.func.inst_count(), out)
+    };
+    let (g, hv, text, ops, out) = run(vec![]);
+    // with the results dropped too, the loop keeps only what H·v needs
+    let (g0, hv0, text0, ops0, out0) = run(vec![2]);
+    assert!(matches!(out[0], Val::F64(v) if (v - 2.512319765985212e+01).abs() < 1e-12));
+    assert_eq!(out0, vec![Val::F64(0.0), Val::F64(0.0)]);
+    assert!(
+        text.contains("store %2[") && !text0.contains("store %2["),
+        "{text0}"
+    );
+    assert!(ops0 < ops, "{ops0} ops frozen vs {ops}");
+    assert!((g[0] - 7.0 - 2.430488478694623).abs() < 1e-13);
+    assert_eq!(g0, vec![7.0; n]);
+    assert_eq!(hv0, hv);
+    assert!((hv0[0] - 1.147897752224595).abs() < 1e-12);
+}
+
+#[test]
+fn freezing_a_buffer_whose_stores_are_read_back_is_refused() {
+    // the tangent of out[1] = out[0]·x[0] reads the primal out[0], which freezing would lose
+    let src = "\
+fn @f(%0: &[f64], %1: &mut [f64]) -> () {
+  %2: i64 = const 0
+  %3: i64 = const 1
+  %4: f64 = load %0[%2]
+  %5: f64 = mul %4, %4
+  store %1[%2], %5
+  %6: f64 = load %1[%2]
+  %7: f64 = mul %6, %4
+  store %1[%3], %7
+  return
+}
+";
+    let m = crate::parse::parse_module(src).unwrap();
+    let opts = |frozen| crate::DiffOptions {
+        mode: crate::Mode::Forward,
+        frozen,
+        ..crate::DiffOptions::default()
+    };
+    assert!(crate::differentiate(&m, crate::ir::FuncId(0), &opts(vec![])).is_ok());
+    let e = crate::differentiate(&m, crate::ir::FuncId(0), &opts(vec![2])).unwrap_err();
+    assert!(e.to_string().contains("frozen"), "{e}");
+    let e = crate::differentiate(&m, crate::ir::FuncId(0), &opts(vec![0])).unwrap_err();
+    assert!(e.to_string().contains("not a mutable buffer"), "{e}");
+}

@@ -252,3 +252,64 @@ fn off_is_the_plain_emitter() {
         }
     }
 }
+
+/// H·v alone (the gradient buffer frozen, the results dropped, as `DualOnly` asks): a loop
+/// with no sums left, still cut into chunks of local arrays, which is what vectorizes.
+#[test]
+fn a_map_loop_runs_in_chunks_too() {
+    let text = diff_text(
+        R,
+        &DiffOptions {
+            mode: Mode::ForwardOverReverse,
+            emit: EmitKind::Rust,
+            simd: Simd::ON,
+            frozen: vec![2],
+            drop_primal: true,
+            ..DiffOptions::default()
+        },
+    )
+    .unwrap();
+    expect![[r#"
+        pub fn r_vjp_jvp(p0: &[f64], p1: &[f64], p2: &mut [f64], p3: &mut [f64], p4: f64, p5: f64) -> (f64, f64) {
+            ::ferrad::simd::dispatch(#[inline(always)] move || {
+                let n1 = p0.len();
+                let x2 = &p0[..n1];
+                let x3 = &p1[..n1];
+                let x4 = &mut p3[..n1];
+                let mut b5 = 0;
+                while b5 + 4 <= n1 {
+                    let x7: [f64; 4] = ::core::convert::TryInto::try_into(&x2[b5..b5 + 4]).unwrap();
+                    let x8: [f64; 4] = ::core::convert::TryInto::try_into(&x3[b5..b5 + 4]).unwrap();
+                    let mut x9: [f64; 4] = ::core::convert::TryInto::try_into(&x4[b5..b5 + 4]).unwrap();
+                    for l6 in 0..4 {
+                        let v10 = x7[l6];
+                        let v11 = x8[l6];
+                        let v12 = ::ferrad::math::tanh(v10);
+                        let v13 = v12 * v12;
+                        let v14 = 1.0 - v13;
+                        let v15 = v13 * 3.0;
+                        let v16 = v10 * p5 + p4 * v11;
+                        let v17 = v12 * (v14 * v11);
+                        let v18 = v17 + v17;
+                        x9[l6] += v16 + v16 + (v14 * (v15 * p5 + p4 * (3.0 * v18)) + p4 * v15 * -v18);
+                    }
+                    x4[b5..b5 + 4].copy_from_slice(&x9);
+                    b5 += 4;
+                }
+                for i19 in b5..n1 {
+                    let v20 = x2[i19];
+                    let v21 = x3[i19];
+                    let v22 = ::ferrad::math::tanh(v20);
+                    let v23 = v22 * v22;
+                    let v24 = 1.0 - v23;
+                    let v25 = v23 * 3.0;
+                    let v26 = v20 * p5 + p4 * v21;
+                    let v27 = v22 * (v24 * v21);
+                    let v28 = v27 + v27;
+                    x4[i19] += v26 + v26 + (v24 * (v25 * p5 + p4 * (3.0 * v28)) + p4 * v25 * -v28);
+                }
+                (0.0, 0.0)
+            })
+        }
+    "#]].assert_eq(&text);
+}
