@@ -650,6 +650,10 @@ impl Em<'_> {
             vec![]
         };
         let lanes = self.simd.lanes;
+        // A reversed loop without carried values whose iterations touch disjoint elements (the
+        // adjoint loops of maps: `dx[i] += …`) may run in either order: forwards, it can
+        // run in lanes (and in parallel chunks) like any other.
+        let rev = rev && !(lanes >= 2 && bd.params.len() == 1 && self.order_free(body, ix));
         // Only innermost loops: an outer loop's lanes would not vectorize around the inner
         // loop, and each level of lanes emits its body twice. Loops without carried values
         // too: LLVM's loop vectorizer leaves a plain map loop whose body inlines a
@@ -931,6 +935,40 @@ impl Em<'_> {
             .collect();
         out.sort_by_key(|&(b, _, _)| b.0);
         out
+    }
+
+    /// Whether the iterations of a loop over `ix` with body `body` are independent of each
+    /// other's memory: every buffer the body stores into is loaded and stored only at index
+    /// `ix` and used by nothing else (buffers never alias in the IR).
+    fn order_free(&self, body: Block, ix: Value) -> bool {
+        fn walk(
+            e: &Em<'_>,
+            b: Block,
+            ix: Value,
+            stored: &mut HashSet<Value>,
+            bad: &mut HashSet<Value>,
+        ) {
+            for &i in &e.f.block(b).insts {
+                let d = e.f.inst(i);
+                match d.op {
+                    Op::Load | Op::Store => {
+                        if d.op == Op::Store {
+                            stored.insert(d.args[0]);
+                        }
+                        if d.args[1] != ix {
+                            bad.insert(d.args[0]);
+                        }
+                    }
+                    _ => bad.extend(d.args.iter().filter(|&&a| e.f.ty(a).is_buf())),
+                }
+                for nb in d.op.blocks() {
+                    walk(e, nb, ix, stored, bad);
+                }
+            }
+        }
+        let (mut stored, mut bad) = (HashSet::new(), HashSet::new());
+        walk(self, body, ix, &mut stored, &mut bad);
+        stored.is_disjoint(&bad)
     }
 
     /// `for i in lo..hi { body; updates }` with one sequential variable per carried value.

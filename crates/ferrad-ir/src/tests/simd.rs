@@ -313,3 +313,72 @@ fn a_map_loop_runs_in_chunks_too() {
         }
     "#]].assert_eq(&text);
 }
+
+/// The adjoint loop of a map (`dx[i] += …`, nothing carried, every element its own) runs
+/// forwards in lanes: its iterations are independent, so the VJP's reversed order is moot.
+#[test]
+fn an_order_free_adjoint_loop_runs_forwards_in_lanes() {
+    let text = diff_text(
+        LSE,
+        &DiffOptions {
+            mode: Mode::Reverse,
+            emit: EmitKind::Rust,
+            simd: Simd::ON,
+            active: Some(vec![true, false]),
+            ..DiffOptions::default()
+        },
+    )
+    .unwrap();
+    expect![[r#"
+        pub fn lse_vjp(p0: &[f64], p1: &mut [f64], p2: f64, p3: f64) -> f64 {
+            ::ferrad::simd::dispatch(#[inline(always)] move || {
+                let v1 = p0.len();
+                let mut buf2 = ::ferrad::scratch::take(v1);
+                let n3 = v1;
+                let x4 = &p0[..n3];
+                let x5 = &mut buf2[..n3];
+                let mut acc6 = [0.0, -0.0, -0.0, -0.0];
+                let mut b7 = 0;
+                while b7 + 4 <= n3 {
+                    let x9: [f64; 4] = ::core::convert::TryInto::try_into(&x4[b7..b7 + 4]).unwrap();
+                    let mut x10: [f64; 4] = ::core::convert::TryInto::try_into(&x5[b7..b7 + 4]).unwrap();
+                    for l8 in 0..4 {
+                        let v11 = ::ferrad::math::exp(x9[l8] - p2);
+                        x10[l8] = v11;
+                        acc6[l8] += v11;
+                    }
+                    x5[b7..b7 + 4].copy_from_slice(&x10);
+                    b7 += 4;
+                }
+                let mut acc12 = (acc6[0] + acc6[1]) + (acc6[2] + acc6[3]);
+                for i13 in b7..n3 {
+                    let v14 = ::ferrad::math::exp(x4[i13] - p2);
+                    x5[i13] = v14;
+                    acc12 += v14;
+                }
+                let v15 = p3 * acc12.recip();
+                let n16 = v1;
+                let x17 = &mut p1[..n16];
+                let x18 = &mut buf2[..n16];
+                let mut b19 = 0;
+                while b19 + 4 <= n16 {
+                    let mut x21: [f64; 4] = ::core::convert::TryInto::try_into(&x17[b19..b19 + 4]).unwrap();
+                    let x22: [f64; 4] = ::core::convert::TryInto::try_into(&x18[b19..b19 + 4]).unwrap();
+                    for l20 in 0..4 {
+                        x21[l20] += v15 * x22[l20];
+                    }
+                    x17[b19..b19 + 4].copy_from_slice(&x21);
+                    b19 += 4;
+                }
+                for i23 in b19..n16 {
+                    x17[i23] += v15 * x18[i23];
+                }
+                ::ferrad::scratch::give(buf2);
+                ::ferrad::math::ln(acc12) + p2
+            })
+        }
+    "#]].assert_eq(&text);
+    // a carried sum keeps the reversed order (here: the adjoint of the shift)
+    let all = emit(LSE, Mode::Reverse, Simd::ON);
+    assert!(all.contains(".rev()"), "{all}");
+}
