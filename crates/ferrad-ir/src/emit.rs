@@ -53,6 +53,8 @@ pub struct Simd {
     /// the end, plus a sequential tail: the iterations still run in order, but the sum is
     /// rounded differently (LLVM never reorders a float sum by itself, so a single accumulator
     /// keeps the loop scalar). 0 or 1: sums stay sequential, bit for bit what the IR says.
+    /// With [`Simd::math`], a loop whose body calls exp, ln, ln_1p, atan, asin, acos or atan2
+    /// and no sin, cos or tan runs in chunks of [`WIDE_LANES`] instead (see there).
     pub lanes: usize,
     /// Buffers that a loop body indexes only by the loop index are re-sliced to the loop's range
     /// before the loop (and copied a chunk at a time into local arrays in lane loops), so the
@@ -80,6 +82,13 @@ pub struct Simd {
     /// `alloc` (an accumulator that relies on zeros) stays a `vec!`. Needs the `ferrad` crate.
     pub pool: bool,
 }
+
+/// Lanes of a loop whose body calls a `ferrad::math` function that LLVM's SLP vectorizer
+/// leaves scalar in a 4-iteration chunk: exp, ln, ln_1p and atan measured 3–3.5× slower there
+/// than in a 16-iteration chunk, which stays a rolled loop for the loop vectorizer (sin, cos,
+/// tan, tanh, exp_m1 and sinh are SLP-vectorized at 4 lanes and measured 5–13% faster so,
+/// also when exp is in the same body, as in benchmark F). Measured with rustc 1.95 on AVX2.
+pub const WIDE_LANES: usize = 16;
 
 impl Simd {
     /// Plain Rust over std, as the IR says it (`ferrad diff --emit rust` by default).
@@ -737,7 +746,7 @@ impl Em<'_> {
     ) {
         let bd = self.f.block(body).clone();
         let ix = bd.params[0];
-        let lanes = self.simd.lanes;
+        let lanes = self.lanes_for(body);
         let mut arrays = vec![];
         for (k, &p) in bd.params[1..].iter().enumerate() {
             let a = self.fresh("acc");
@@ -935,6 +944,33 @@ impl Em<'_> {
             .collect();
         out.sort_by_key(|&(b, _, _)| b.0);
         out
+    }
+
+    /// The lanes of a split loop with body `body`: [`Simd::lanes`], or [`WIDE_LANES`] for the
+    /// functions named there.
+    fn lanes_for(&self, body: Block) -> usize {
+        fn scan(e: &Em<'_>, b: Block, wide: &mut bool, trig: &mut bool) {
+            for &i in &e.f.block(b).insts {
+                let op = &e.f.inst(i).op;
+                match op {
+                    Op::Unary(Unary::Exp | Unary::Ln | Unary::Ln1p)
+                    | Op::Unary(Unary::Atan | Unary::Asin | Unary::Acos)
+                    | Op::Binary(Binary::Atan2) => *wide = true,
+                    Op::Unary(Unary::Sin | Unary::Cos | Unary::Tan) => *trig = true,
+                    _ => {}
+                }
+                for nb in op.blocks() {
+                    scan(e, nb, wide, trig);
+                }
+            }
+        }
+        let (mut wide, mut trig) = (false, false);
+        scan(self, body, &mut wide, &mut trig);
+        if self.simd.math && wide && !trig {
+            self.simd.lanes.max(WIDE_LANES)
+        } else {
+            self.simd.lanes
+        }
     }
 
     /// Whether the iterations of a loop over `ix` with body `body` are independent of each

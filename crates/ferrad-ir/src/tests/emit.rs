@@ -344,7 +344,7 @@ const SAMPLES: [&str; 7] = [R, PROD, BRANCH, STORE, NESTED, COUNTER, LANES];
 
 /// The same with sums in lanes and re-sliced buffers (the std-only part of the SIMD shape;
 /// `ferrad::math` and the dispatch need the `ferrad` crate: the macro tests run them), on
-/// buffers of 7 (one chunk of 4 and a tail of 3) and 2 (the tail only).
+/// buffers of 7 (one chunk of 4 and a tail of 3) and 2 (the tail only), and in 16 lanes on 37.
 #[test]
 fn lane_split_derivatives_compute_what_the_interpreter_computes() {
     let simd = crate::emit::Simd {
@@ -355,6 +355,13 @@ fn lane_split_derivatives_compute_what_the_interpreter_computes() {
     };
     compiled_matches_interpreter(simd, 7);
     compiled_matches_interpreter(simd, 2);
+    // the wide chunks of loops that call exp or ln (`ferrad::math` is not available here, so
+    // every loop gets them): two chunks and a tail
+    let wide = crate::emit::Simd {
+        lanes: crate::emit::WIDE_LANES,
+        ..simd
+    };
+    compiled_matches_interpreter(wide, 37);
 }
 
 fn compiled_matches_interpreter(simd: crate::emit::Simd, len: usize) {
@@ -437,7 +444,8 @@ fn compiled_matches_interpreter(simd: crate::emit::Simd, len: usize) {
     }
     main.push_str("}\n");
     if simd.lanes > 1 {
-        assert!(lib.contains(" += 4;\n"), "no loop in lanes:\n{lib}");
+        let step = format!(" += {};\n", simd.lanes);
+        assert!(lib.contains(&step), "no loop in lanes:\n{lib}");
     }
     let dir = std::env::temp_dir().join(format!(
         "ferrad-ir-emit-run-{}-{}-{len}",

@@ -316,6 +316,7 @@ fn a_map_loop_runs_in_chunks_too() {
 
 /// The adjoint loop of a map (`dx[i] += …`, nothing carried, every element its own) runs
 /// forwards in lanes: its iterations are independent, so the VJP's reversed order is moot.
+/// (The forward loop calls `exp`: its chunks are [`crate::emit::WIDE_LANES`] long.)
 #[test]
 fn an_order_free_adjoint_loop_runs_forwards_in_lanes() {
     let text = diff_text(
@@ -337,20 +338,20 @@ fn an_order_free_adjoint_loop_runs_forwards_in_lanes() {
                 let n3 = v1;
                 let x4 = &p0[..n3];
                 let x5 = &mut buf2[..n3];
-                let mut acc6 = [0.0, -0.0, -0.0, -0.0];
+                let mut acc6 = [0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0];
                 let mut b7 = 0;
-                while b7 + 4 <= n3 {
-                    let x9: [f64; 4] = ::core::convert::TryInto::try_into(&x4[b7..b7 + 4]).unwrap();
-                    let mut x10: [f64; 4] = ::core::convert::TryInto::try_into(&x5[b7..b7 + 4]).unwrap();
-                    for l8 in 0..4 {
+                while b7 + 16 <= n3 {
+                    let x9: [f64; 16] = ::core::convert::TryInto::try_into(&x4[b7..b7 + 16]).unwrap();
+                    let mut x10: [f64; 16] = ::core::convert::TryInto::try_into(&x5[b7..b7 + 16]).unwrap();
+                    for l8 in 0..16 {
                         let v11 = ::ferrad::math::exp(x9[l8] - p2);
                         x10[l8] = v11;
                         acc6[l8] += v11;
                     }
-                    x5[b7..b7 + 4].copy_from_slice(&x10);
-                    b7 += 4;
+                    x5[b7..b7 + 16].copy_from_slice(&x10);
+                    b7 += 16;
                 }
-                let mut acc12 = (acc6[0] + acc6[1]) + (acc6[2] + acc6[3]);
+                let mut acc12 = (((acc6[0] + acc6[1]) + (acc6[2] + acc6[3])) + ((acc6[4] + acc6[5]) + (acc6[6] + acc6[7]))) + (((acc6[8] + acc6[9]) + (acc6[10] + acc6[11])) + ((acc6[12] + acc6[13]) + (acc6[14] + acc6[15])));
                 for i13 in b7..n3 {
                     let v14 = ::ferrad::math::exp(x4[i13] - p2);
                     x5[i13] = v14;
