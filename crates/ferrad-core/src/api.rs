@@ -4,7 +4,7 @@
 //! (or implements [`ScalarFn`]) and calls any driver here. Every result starts with the value.
 //! Shape mismatches panic with a message naming both lengths, like slice indexing.
 
-use crate::forward::{Dual, DualVec, pick_chunk, with_chunk};
+use crate::forward::{Dual, Dual2Vec, DualVec, pick_chunk, with_chunk};
 use crate::real::Real;
 use crate::reverse::{Tape, Var};
 
@@ -286,8 +286,9 @@ pub fn hvp(f: &impl ScalarFn, x: &[f64], v: &[f64]) -> (f64, Vec<f64>, Vec<f64>)
 
 /// `f(x)`, `∇f(x)` and the Hessian `H(x)`.
 ///
-/// For `n ≤ 12` one forward-over-forward pass of `DualVec<DualVec<f64, N>, N>` (no tape, no
-/// allocation per operation); for larger `n`, forward over reverse with 8 columns per recording.
+/// For `n ≤ 12` one second-order forward pass of [`Dual2Vec<N>`](crate::Dual2Vec) (no tape,
+/// no allocation per operation, the Hessian's upper triangle only); for larger `n`, forward
+/// over reverse with 8 columns per recording.
 ///
 /// ```
 /// use ferrad_core::prelude::*;
@@ -308,13 +309,14 @@ pub fn hessian(f: &impl ScalarFn, x: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
 fn hessian_forward<const N: usize>(f: &impl ScalarFn, x: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
     let n = x.len();
     debug_assert!(n <= N);
-    let xs: Vec<DualVec<DualVec<f64, N>, N>> = (0..n)
-        .map(|i| DualVec::variable(DualVec::variable(x[i], i), i))
-        .collect();
+    let xs: Vec<Dual2Vec<N>> = (0..n).map(|i| Dual2Vec::variable(x[i], i)).collect();
     let y = f.eval(&xs);
-    let g = y.re.eps[..n].to_vec();
-    let h = (0..n).map(|i| y.eps[i].eps[..n].to_vec()).collect();
-    (y.re.re, g, h)
+    let h = y.hess();
+    (
+        y.re,
+        y.g[..n].to_vec(),
+        h[..n].iter().map(|r| r[..n].to_vec()).collect(),
+    )
 }
 
 /// Hessian columns per forward-over-reverse recording when `n > 12`.

@@ -41,7 +41,7 @@ pub use api::{
 };
 pub use custom::{CustomRule, apply_rule};
 pub use error::Error;
-pub use forward::{Dual, DualVec};
+pub use forward::{Dual, Dual2Vec, DualVec};
 pub use real::{Real, Scalar};
 pub use reverse::{Tape, Var};
 
@@ -49,7 +49,7 @@ pub use reverse::{Tape, Var};
 pub mod prelude {
     pub use crate::api::{ScalarFn, VectorFn};
     pub use crate::custom::{CustomRule, apply_rule};
-    pub use crate::forward::{Dual, DualVec};
+    pub use crate::forward::{Dual, Dual2Vec, DualVec};
     pub use crate::real::{Real, Scalar};
     pub use crate::reverse::{Tape, Var};
     pub use num_traits::{Float, FloatConst};

@@ -268,7 +268,7 @@ fn linear_solve_jvp_and_vjp_are_transposes() {
 
 #[test]
 fn hessian_through_linear_solve_small() {
-    // n = 2, 3: 6 and 12 inputs, so `hessian` uses forward over forward (DualVec<DualVec>).
+    // n = 2, 3: 6 and 12 inputs, so `hessian` uses one second-order forward pass (Dual2Vec).
     for n in [2, 3] {
         check(&format!("solve loss n={n}"), &SolveLoss { n }, &system(n));
     }

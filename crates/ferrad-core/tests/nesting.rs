@@ -379,3 +379,41 @@ fn forward_fast_paths_match_the_rule_table() {
     assert_eq!((inf - b).eps[0].eps[0], -2.0);
     assert_eq!((-inf).eps[0].eps[0], -3.0);
 }
+
+/// A composite of every kind of step (unary, the linear and product fast paths, a general
+/// binary, a ternary, constants on both sides): `Dual2Vec` against `DualVec<DualVec>`.
+#[test]
+fn dual2vec_matches_nested_dualvec() {
+    fn f<T: Real>(x: &[T]) -> T {
+        let a = x[0].sin() * x[1].exp() - x[2] / (x[0] * x[0] + 1.0);
+        let b = a.powf(x[1] * 0.5 + 1.0).atan2(x[2].tanh() + 2.0) + x[3].hypot(x[0]);
+        let (s, c) = (b * 3.0).sin_cos();
+        x[1].mul_add(s, c) - x[3].ln_1p() * 2.0 + (x[2] - 0.25).powi(3) / 7.0
+    }
+    for seed in 0..20 {
+        let x: Vec<f64> = (0..4)
+            .map(|i| (0.37 * (seed * 4 + i) as f64).sin() * 0.8 + 0.9)
+            .collect();
+        let d2: Vec<Dual2Vec<4>> = (0..4).map(|i| Dual2Vec::variable(x[i], i)).collect();
+        let nested: Vec<DualVec<DualVec<f64, 4>, 4>> = (0..4)
+            .map(|i| DualVec::variable(DualVec::variable(x[i], i), i))
+            .collect();
+        let (y, z) = (f(&d2), f(&nested));
+        let ctx = format!("at {x:?}");
+        check(format_args!("{ctx}: value"), y.re, z.re.re, 0.0, 0.0);
+        check_vec(format_args!("{ctx}: gradient"), &y.g, &z.re.eps, 1e-14, 0.0);
+        let h = y.hess();
+        for i in 0..4 {
+            check_vec(
+                format_args!("{ctx}: H row {i}"),
+                &h[i],
+                &z.eps[i].eps,
+                1e-12,
+                1e-14,
+            );
+            for j in 0..4 {
+                assert_eq!(h[i][j].to_bits(), h[j][i].to_bits(), "symmetric");
+            }
+        }
+    }
+}

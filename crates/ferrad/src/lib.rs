@@ -25,9 +25,9 @@
 //! ```
 
 pub use ferrad_core::{
-    CustomRule, Dual, DualVec, Error, GradCheck, Real, Scalar, ScalarFn, Tape, Var, VectorFn,
-    apply_rule, central_differences, check_gradient, derivative, gradient, gradient_forward,
-    hessian, hvp, jacobian, jvp, scalar_fn, vector_fn, vjp,
+    CustomRule, Dual, Dual2Vec, DualVec, Error, GradCheck, Real, Scalar, ScalarFn, Tape, Var,
+    VectorFn, apply_rule, central_differences, check_gradient, derivative, gradient,
+    gradient_forward, hessian, hvp, jacobian, jvp, scalar_fn, vector_fn, vjp,
 };
 /// Enzyme-style annotations with the grammar of nightly `std::autodiff`, on stable Rust.
 pub use ferrad_macros::{autodiff_forward, autodiff_reverse};

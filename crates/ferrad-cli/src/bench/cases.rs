@@ -583,7 +583,8 @@ fn case_fh(peers: bool) -> Case {
             (0.0, cols.concat())
         }),
     ];
-    modes[2].note = "forward over forward, 1 pass of DualVec<DualVec<f64,10>,10>".into();
+    modes[2].note =
+        "second-order forward, 1 pass of Dual2Vec<10> (gradient + upper triangle)".into();
     modes[3].note = "10 hvp, forward over reverse".into();
     if peers {
         modes.push(super::peers::num_dual::f_hessian());

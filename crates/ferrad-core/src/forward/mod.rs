@@ -1,11 +1,14 @@
-//! Forward mode: [`Dual`] (one tangent) and [`DualVec`] (`N` tangents, chunk mode), and
-//! closure-taking drivers for users who want one concrete number type.
+//! Forward mode: [`Dual`] (one tangent), [`DualVec`] (`N` tangents, chunk mode) and
+//! [`Dual2Vec`] (gradient and Hessian along `N` directions), and closure-taking drivers for
+//! users who want one concrete number type.
 
 mod dual;
+mod dual2_vec;
 mod dual_vec;
 
 pub use dual::Dual;
 pub use dual_vec::DualVec;
+pub use dual2_vec::Dual2Vec;
 
 /// `f(x)` and `f'(x)` of a closure over [`Dual<f64>`].
 ///
