@@ -894,14 +894,20 @@ impl Em<'_> {
     /// (never through `len`, another index or a call), at least once unconditionally, with the
     /// number of such loads and stores and whether it stores.
     fn indexed_bufs(&self, body: Block, ix: Value) -> Vec<(Value, usize, bool)> {
-        #[derive(Default)]
-        struct Use {
-            bad: bool,
-            top: bool,
-            count: usize,
-            stored: bool,
-        }
-        fn walk(e: &Em<'_>, b: Block, ix: Value, top: bool, seen: &mut HashMap<Value, Use>) {
+        let mut out: Vec<(Value, usize, bool)> = self
+            .buf_uses(body, ix)
+            .into_iter()
+            // (a buffer defined inside the loop has no cut before it)
+            .filter(|(_, u)| !u.bad && !u.local && u.top)
+            .map(|(b, u)| (b, u.count, u.stored))
+            .collect();
+        out.sort_by_key(|&(b, _, _)| b.0);
+        out
+    }
+
+    /// How loop body `body` (over index `ix`, nested blocks included) uses each buffer.
+    fn buf_uses(&self, body: Block, ix: Value) -> HashMap<Value, BufUse> {
+        fn walk(e: &Em<'_>, b: Block, ix: Value, top: bool, seen: &mut HashMap<Value, BufUse>) {
             let bd = e.f.block(b);
             for &i in &bd.insts {
                 let d = e.f.inst(i);
@@ -926,8 +932,7 @@ impl Em<'_> {
                 }
                 for &r in &d.results {
                     if e.f.ty(r).is_buf() {
-                        // defined inside the loop: no cut before it
-                        seen.entry(r).or_default().bad = true;
+                        seen.entry(r).or_default().local = true;
                     }
                 }
                 for nb in d.op.blocks() {
@@ -937,35 +942,20 @@ impl Em<'_> {
         }
         let mut seen = HashMap::new();
         walk(self, body, ix, true, &mut seen);
-        let mut out: Vec<(Value, usize, bool)> = seen
-            .into_iter()
-            .filter(|(_, u)| !u.bad && u.top)
-            .map(|(b, u)| (b, u.count, u.stored))
-            .collect();
-        out.sort_by_key(|&(b, _, _)| b.0);
-        out
+        seen
     }
 
     /// The lanes of a split loop with body `body`: [`Simd::lanes`], or [`WIDE_LANES`] for the
     /// functions named there.
     fn lanes_for(&self, body: Block) -> usize {
-        fn scan(e: &Em<'_>, b: Block, wide: &mut bool, trig: &mut bool) {
-            for &i in &e.f.block(b).insts {
-                let op = &e.f.inst(i).op;
-                match op {
-                    Op::Unary(Unary::Exp | Unary::Ln | Unary::Ln1p)
-                    | Op::Unary(Unary::Atan | Unary::Asin | Unary::Acos)
-                    | Op::Binary(Binary::Atan2) => *wide = true,
-                    Op::Unary(Unary::Sin | Unary::Cos | Unary::Tan) => *trig = true,
-                    _ => {}
-                }
-                for nb in op.blocks() {
-                    scan(e, nb, wide, trig);
-                }
-            }
-        }
         let (mut wide, mut trig) = (false, false);
-        scan(self, body, &mut wide, &mut trig);
+        self.f.walk_block(body, &mut |i| match self.f.inst(i).op {
+            Op::Unary(Unary::Exp | Unary::Ln | Unary::Ln1p)
+            | Op::Unary(Unary::Atan | Unary::Asin | Unary::Acos)
+            | Op::Binary(Binary::Atan2) => wide = true,
+            Op::Unary(Unary::Sin | Unary::Cos | Unary::Tan) => trig = true,
+            _ => {}
+        });
         if self.simd.math && wide && !trig {
             self.simd.lanes.max(WIDE_LANES)
         } else {
@@ -977,34 +967,9 @@ impl Em<'_> {
     /// other's memory: every buffer the body stores into is loaded and stored only at index
     /// `ix` and used by nothing else (buffers never alias in the IR).
     fn order_free(&self, body: Block, ix: Value) -> bool {
-        fn walk(
-            e: &Em<'_>,
-            b: Block,
-            ix: Value,
-            stored: &mut HashSet<Value>,
-            bad: &mut HashSet<Value>,
-        ) {
-            for &i in &e.f.block(b).insts {
-                let d = e.f.inst(i);
-                match d.op {
-                    Op::Load | Op::Store => {
-                        if d.op == Op::Store {
-                            stored.insert(d.args[0]);
-                        }
-                        if d.args[1] != ix {
-                            bad.insert(d.args[0]);
-                        }
-                    }
-                    _ => bad.extend(d.args.iter().filter(|&&a| e.f.ty(a).is_buf())),
-                }
-                for nb in d.op.blocks() {
-                    walk(e, nb, ix, stored, bad);
-                }
-            }
-        }
-        let (mut stored, mut bad) = (HashSet::new(), HashSet::new());
-        walk(self, body, ix, &mut stored, &mut bad);
-        stored.is_disjoint(&bad)
+        self.buf_uses(body, ix)
+            .values()
+            .all(|u| !u.stored || !u.bad)
     }
 
     /// `for i in lo..hi { body; updates }` with one sequential variable per carried value.
@@ -1132,6 +1097,21 @@ impl Em<'_> {
             self.names.insert(r, n);
         }
     }
+}
+
+/// How a loop body uses one buffer ([`Em::buf_uses`]).
+#[derive(Default)]
+struct BufUse {
+    /// Accessed at another index than the loop's, or used by any other operation.
+    bad: bool,
+    /// Defined inside the loop.
+    local: bool,
+    /// Accessed at least once outside nested blocks.
+    top: bool,
+    /// Loads and stores at the loop's index.
+    count: usize,
+    /// Stored into.
+    stored: bool,
 }
 
 /// `(a + b) + (c + d)`: the lanes' partial sums added pairwise.
