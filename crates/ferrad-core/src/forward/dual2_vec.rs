@@ -134,14 +134,15 @@ impl<const N: usize> Dual2Vec<N> {
         out
     }
 
-    /// Every part times `c` (the value too).
+    /// `f` applied to every part (the value, the gradient, the upper triangle): for the maps
+    /// that are linear, `-x`, `x·c`, `x/c`.
     #[inline(always)]
-    fn scaled(mut self, c: f64) -> Self {
-        self.re *= c;
+    fn map(mut self, f: impl Fn(f64) -> f64) -> Self {
+        self.re = f(self.re);
         for i in 0..N {
-            self.g[i] *= c;
+            self.g[i] = f(self.g[i]);
             for j in i..N {
-                self.h[i][j] *= c;
+                self.h[i][j] = f(self.h[i][j]);
             }
         }
         self
@@ -167,7 +168,7 @@ impl<const N: usize> Lift for Dual2Vec<N> {
     #[inline(always)]
     fn unary(self, op: Unary) -> Self {
         if op == Unary::Neg {
-            return self.scaled(-1.0);
+            return self.map(|v| -v);
         }
         // f and f' as the rule's value and partial; f'' as the partial's tangent
         let (v, d) = op.rule(Dual::variable(self.re));
@@ -214,20 +215,12 @@ impl<const N: usize> Lift for Dual2Vec<N> {
     }
     #[inline(always)]
     fn mul_const(self, c: f64) -> Self {
-        self.scaled(c)
+        self.map(|v| v * c)
     }
     #[inline(always)]
     fn div_const(self, c: f64) -> Self {
         // (a division, not a product by 1/c: the same value bits as the other modes)
-        let mut out = self;
-        out.re = self.re / c;
-        for i in 0..N {
-            out.g[i] = self.g[i] / c;
-            for j in i..N {
-                out.h[i][j] = self.h[i][j] / c;
-            }
-        }
-        out
+        self.map(|v| v / c)
     }
     #[inline(always)]
     fn sin_cos(self) -> (Self, Self) {
