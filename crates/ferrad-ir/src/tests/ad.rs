@@ -286,20 +286,19 @@ fn cached_transcendentals_and_hoisted_scratch_keep_gradients() {
 
 #[test]
 fn cache_and_recompute_policies_differ_in_what_they_store() {
+    // The optimized VJP of `src` under `policy`.
+    let vjp_with = |src: &str, policy: CachePolicy| {
+        let opts = VjpOptions {
+            active: None,
+            policy,
+        };
+        opt::optimize(&vjp(&parse(src), &opts).unwrap(), &OptOptions::default()).0
+    };
     // PROD's adjoint needs the carried product at every iteration: both policies keep a
     // checkpoint, and `Cache` also stores the body's values (more buffers).
-    let f = parse(PROD);
     let count = |p: CachePolicy| {
-        let g = vjp(
-            &f,
-            &VjpOptions {
-                active: None,
-                policy: p,
-            },
-        )
-        .unwrap();
-        let (g, _) = opt::optimize(&g, &OptOptions::default());
-        g.op_counts()
+        vjp_with(PROD, p)
+            .op_counts()
             .into_iter()
             .filter(|(k, _)| k == "alloc" || k == "scratch")
             .map(|(_, n)| n)
@@ -312,18 +311,8 @@ fn cache_and_recompute_policies_differ_in_what_they_store() {
     assert!(count(CachePolicy::Cache) > 2);
     // LSE's adjoint loop needs exp(xᵢ - a): Auto stores it (a second buffer beside nothing
     // else: the sum's adjoint does not need the carried sum).
-    let f = parse(LSE);
     let allocs = |p: CachePolicy| {
-        let g = vjp(
-            &f,
-            &VjpOptions {
-                active: None,
-                policy: p,
-            },
-        )
-        .unwrap();
-        let (g, _) = opt::optimize(&g, &OptOptions::default());
-        let text = crate::print::print_function(&g);
+        let text = crate::print::print_function(&vjp_with(LSE, p));
         // checkpoints and caches are `scratch` buffers
         assert!(!text.contains("alloc"));
         (text.matches("scratch").count(), text.matches("exp").count())
@@ -331,9 +320,7 @@ fn cache_and_recompute_policies_differ_in_what_they_store() {
     assert_eq!(allocs(CachePolicy::Recompute), (0, 2)); // exp in both loops
     assert_eq!(allocs(CachePolicy::Auto), (1, 1)); // exp once, stored
     // R's adjoint does not depend on the carried sum: nothing is stored at all.
-    let g = vjp(&parse(R), &VjpOptions::default()).unwrap();
-    let (g, _) = opt::optimize(&g, &OptOptions::default());
-    let text = crate::print::print_function(&g);
+    let text = crate::print::print_function(&vjp_with(R, CachePolicy::default()));
     assert!(!text.contains("alloc") && !text.contains("scratch"));
 }
 

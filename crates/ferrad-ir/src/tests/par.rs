@@ -1,34 +1,18 @@
 //! Parallel loops in emitted Rust ([`crate::emit::Simd::par`]): snapshots of their shape, and
 //! the loops that must stay one loop. (The macro crate's tests compile and run them.)
 
-use expect_test::{Expect, expect};
+use expect_test::expect;
 
 use super::progs::*;
+use super::simd::check;
+use crate::Mode;
 use crate::emit::Simd;
-use crate::{DiffOptions, EmitKind, Mode, diff_text};
 
 /// [`Simd::ON`] with parallel loops.
 const PAR: Simd = Simd {
     par: true,
     ..Simd::ON
 };
-
-fn emit(src: &str, mode: Mode, simd: Simd) -> String {
-    diff_text(
-        src,
-        &DiffOptions {
-            mode,
-            emit: EmitKind::Rust,
-            simd,
-            ..DiffOptions::default()
-        },
-    )
-    .unwrap()
-}
-
-fn check(src: &str, mode: Mode, simd: Simd, want: Expect) {
-    want.assert_eq(&emit(src, mode, simd));
-}
 
 #[test]
 fn r_gradient_in_chunks_of_lanes() {

@@ -7,7 +7,8 @@ use super::progs::*;
 use crate::emit::Simd;
 use crate::{DiffOptions, EmitKind, Mode, diff_text};
 
-fn emit(src: &str, mode: Mode, simd: Simd) -> String {
+/// The derivative of `src` in `mode` as Rust shaped by `simd` (shared with the `par` tests).
+pub(super) fn emit(src: &str, mode: Mode, simd: Simd) -> String {
     diff_text(
         src,
         &DiffOptions {
@@ -20,7 +21,8 @@ fn emit(src: &str, mode: Mode, simd: Simd) -> String {
     .unwrap()
 }
 
-fn check(src: &str, mode: Mode, simd: Simd, want: Expect) {
+/// [`emit`] against a snapshot.
+pub(super) fn check(src: &str, mode: Mode, simd: Simd, want: Expect) {
     want.assert_eq(&emit(src, mode, simd));
 }
 
