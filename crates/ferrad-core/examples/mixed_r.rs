@@ -61,9 +61,10 @@ fn main() {
     let secs = t.elapsed().as_secs_f64();
     drop(tape);
     println!(
-        "f64   {:>9} entries × {:>2} B = {:>8.2} MiB  {secs:>6.3} s  (reference)",
+        "f64   {:>9} entries × {:>4.1} B = {:>8.2} MiB  {secs:>6.3} s  (reference; compact entries, \
+         mean size)",
         stats.entries,
-        stats.bytes_per_entry,
+        stats.bytes as f64 / stats.entries as f64,
         stats.bytes as f64 / (1 << 20) as f64
     );
     run::<f32>(&x32, &g64);

@@ -1,5 +1,6 @@
 //! Reverse mode: [`Var`] values recorded on a [`Tape`], and the backward sweep.
 
+mod nodes;
 mod recorded;
 pub(crate) mod registry;
 mod replay;

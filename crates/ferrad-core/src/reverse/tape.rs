@@ -1,8 +1,9 @@
 //! The tape: a Wengert list of partial derivatives, and its backward sweep.
 //!
-//! Each recorded elementary operation is one [`Node`]: up to two parent slots and the partial
-//! derivative with respect to each (24 bytes for `f64`). Slot 0 is a sink: a missing or constant
-//! parent points there, so the sweep needs no branch. Custom rules add dense Jacobian blocks.
+//! Each recorded elementary operation is one entry: up to two parent slots and the partial
+//! derivative with respect to each, stored in as few bytes as its kind allows (see
+//! [`super::nodes`]; 1 to 25 bytes for `f64`). Slot 0 is the sink leaf. Custom rules add dense
+//! Jacobian blocks.
 //!
 //! A tape can be *instrumented*: it then also keeps, per entry, what was computed (the op and
 //! its constant operands) and the value, plus every comparison made on its `Var`s. That is what
@@ -20,13 +21,15 @@ use core::cmp::Ordering;
 use core::fmt;
 use core::marker::PhantomData;
 
+use super::nodes::{Entry, Nodes};
 use super::registry;
 use crate::debug::NanOrigin;
 use crate::real::Scalar;
 use crate::reverse::var::Var;
 use crate::rules::{Binary, Step, Unary};
 
-/// One recorded operation: `∂self/∂a = da`, `∂self/∂b = db` (slot 0 is the sink).
+/// One recorded operation in fixed-size form: `∂self/∂a = da`, `∂self/∂b = db` (slot 0 = none).
+/// Instrumented tapes keep this form for replay; plain tapes store [`Entry`]s compactly.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Node<T> {
     pub(crate) a: u32,
@@ -148,8 +151,10 @@ pub(crate) struct Guard<T> {
     pub(crate) outcome: i8,
 }
 
-/// What an instrumented tape keeps beside the nodes.
+/// What an instrumented tape keeps beside the compact entries.
 pub(crate) struct Instrument<T> {
+    /// Every entry in fixed-size form, exactly as recorded (slot 0 first).
+    pub(crate) nodes: Vec<Node<T>>,
     pub(crate) ops: Vec<OpRec<T>>,
     pub(crate) values: Vec<T>,
     pub(crate) guards: Vec<Guard<T>>,
@@ -168,7 +173,7 @@ struct CustomBlock<T> {
 
 /// The recorded data of one tape.
 pub(crate) struct TapeData<T> {
-    pub(crate) nodes: Vec<Node<T>>,
+    pub(crate) nodes: Nodes<T>,
     customs: Vec<CustomBlock<T>>,
     pub(crate) inst: Option<Box<Instrument<T>>>,
 }
@@ -184,15 +189,25 @@ impl<T: Scalar> TapeData<T> {
         self.nodes.clear();
         self.customs.clear();
         self.inst = None;
-        self.nodes.push(Node::leaf());
+    }
+
+    // A function rather than the body of `push`'s closure: LLVM inlines it (the closure it did
+    // not, which cost 12 ns an entry on benchmark R).
+    #[inline(always)]
+    fn push(&mut self, entry: Entry<T>, value: T, op: impl FnOnce() -> OpRec<T>) -> u32 {
+        if self.inst.is_some() {
+            return self.push_instrumented(entry, value, op());
+        }
+        self.nodes.push(entry)
     }
 
     #[cold]
     #[inline(never)]
-    fn push_instrumented(&mut self, node: Node<T>, value: T, op: OpRec<T>) -> u32 {
-        let i = self.nodes.len();
-        self.nodes.push(node);
+    fn push_instrumented(&mut self, entry: Entry<T>, value: T, op: OpRec<T>) -> u32 {
+        let i = self.nodes.push(entry) as usize;
+        let node = Node::from(entry);
         let inst = self.inst.as_mut().expect("instrumented");
+        inst.nodes.push(node);
         if inst.nan_check && inst.nan_origin.is_none() {
             let bad = |v: T| !v.is_finite();
             if bad(value) || bad(node.da) || bad(node.db) {
@@ -233,24 +248,34 @@ impl<T: Scalar> TapeData<T> {
     }
 }
 
+/// The instrumented description of an input.
+fn input_op<T: Scalar>() -> OpRec<T> {
+    OpRec {
+        code: OpCode::Input,
+        args: [0; 3],
+        consts: [T::zero(); 3],
+    }
+}
+
 /// Appends a node to tape `tape` and returns its index. `op` describes it for instrumented tapes
 /// (it is not evaluated otherwise).
 #[inline(always)]
 pub(crate) fn push<T: Scalar>(
     tape: u32,
-    node: Node<T>,
+    entry: Entry<T>,
     value: T,
     op: impl FnOnce() -> OpRec<T>,
 ) -> u32 {
-    registry::with_fast(tape, |d: &mut TapeData<T>| {
-        if d.inst.is_some() {
-            return d.push_instrumented(node, value, op());
-        }
-        let i = d.nodes.len();
-        assert!(i < u32::MAX as usize, "tape #{tape} is full (2^32 entries)");
-        d.nodes.push(node);
-        i as u32
-    })
+    #[inline(always)]
+    fn into<T: Scalar>(
+        entry: Entry<T>,
+        value: T,
+        op: impl FnOnce() -> OpRec<T>,
+    ) -> impl FnOnce(&mut TapeData<T>) -> u32 {
+        #[inline(always)]
+        move |d: &mut TapeData<T>| d.push(entry, value, op)
+    }
+    registry::with_fast(tape, into(entry, value, op))
 }
 
 /// Whether tape `tape` is instrumented (then every operation needs its own entry).
@@ -290,9 +315,9 @@ pub(crate) fn push_custom<T: Scalar>(
                     args: [0; 3],
                     consts: [T::zero(); 3],
                 };
-                d.push_instrumented(Node::leaf(), v, op);
+                d.push_instrumented(Entry::Leaf, v, op);
             } else {
-                d.nodes.push(Node::leaf());
+                d.nodes.push(Entry::Leaf);
             }
         }
         d.customs.push(CustomBlock {
@@ -341,11 +366,12 @@ pub fn release_pooled_memory() {
 pub struct TapeStats {
     /// Recorded elementary operations and inputs (the sink slot excluded).
     pub entries: usize,
-    /// Bytes one entry takes (two parent indices and two partials).
+    /// Bytes of the largest entry: a kind byte, two parent slots and two partials (25 for
+    /// `f64`). Inputs take 1 byte, sums and differences 9, unary ops 13 (see `bytes`).
     pub bytes_per_entry: usize,
     /// Bytes of custom-rule Jacobian blocks.
     pub custom_bytes: usize,
-    /// Total bytes held by recorded data: `entries * bytes_per_entry + custom_bytes`.
+    /// Total bytes held by recorded data, custom blocks included.
     pub bytes: usize,
 }
 
@@ -383,7 +409,7 @@ impl<T: Scalar> Tape<T> {
     pub fn new() -> Self {
         let mut data = take_pooled::<Box<TapeData<T>>>().unwrap_or_else(|| {
             Box::new(TapeData {
-                nodes: Vec::new(),
+                nodes: Nodes::new(),
                 customs: Vec::new(),
                 inst: None,
             })
@@ -400,6 +426,7 @@ impl<T: Scalar> Tape<T> {
         let tape = Self::new();
         registry::with(tape.id, |d: &mut TapeData<T>| {
             d.inst = Some(Box::new(Instrument {
+                nodes: vec![Node::leaf()],
                 ops: vec![OpRec {
                     code: OpCode::Input,
                     args: [0; 3],
@@ -446,17 +473,27 @@ impl<T: Scalar> Tape<T> {
 
     /// A new independent variable with value `v`.
     pub fn var(&self, v: T) -> Var<T> {
-        let i = push(self.id, Node::leaf(), v, || OpRec {
-            code: OpCode::Input,
-            args: [0; 3],
-            consts: [T::zero(); 3],
-        });
+        let i = push(self.id, Entry::Leaf, v, input_op);
         Var::from_parts(v, i, self.id)
     }
 
     /// One independent variable per value.
     pub fn vars(&self, values: &[T]) -> Vec<Var<T>> {
-        values.iter().map(|&v| self.var(v)).collect()
+        registry::with(self.id, |d: &mut TapeData<T>| {
+            if d.inst.is_none() {
+                d.nodes.reserve_leaves(values.len());
+            }
+            values
+                .iter()
+                .map(|&v| {
+                    let i = match d.inst {
+                        None => d.nodes.push(Entry::Leaf),
+                        Some(_) => d.push_instrumented(Entry::Leaf, v, input_op()),
+                    };
+                    Var::from_parts(v, i, self.id)
+                })
+                .collect()
+        })
     }
 
     /// Number of recorded entries (inputs and operations).
@@ -473,7 +510,7 @@ impl<T: Scalar> Tape<T> {
     pub fn stats(&self) -> TapeStats {
         registry::with(self.id, |d: &mut TapeData<T>| {
             let entries = d.nodes.len() - 1;
-            let bytes_per_entry = core::mem::size_of::<Node<T>>();
+            let bytes_per_entry = Nodes::<T>::max_entry_bytes();
             let custom_bytes = d
                 .customs
                 .iter()
@@ -483,7 +520,7 @@ impl<T: Scalar> Tape<T> {
                 entries,
                 bytes_per_entry,
                 custom_bytes,
-                bytes: entries * bytes_per_entry + custom_bytes,
+                bytes: d.nodes.bytes() - 1 + custom_bytes,
             }
         })
     }
@@ -541,7 +578,7 @@ impl<T: Scalar> Tape<T> {
         registry::with(self.id, |d: &mut TapeData<T>| {
             use fmt::Write;
             let mut s = String::new();
-            for (i, n) in d.nodes.iter().enumerate().skip(1) {
+            for (i, n) in d.nodes.decode().iter().enumerate().skip(1) {
                 if let Some(inst) = &d.inst {
                     let _ = write!(s, "{:<14} ", inst.ops[i].code.name());
                 }
@@ -559,18 +596,20 @@ impl<T: Scalar> Tape<T> {
     /// Moves the instrumented recording out (for [`RecordedTape`](super::RecordedTape)).
     pub(crate) fn take_recording(&self) -> (Vec<Node<T>>, Box<Instrument<T>>) {
         registry::with(self.id, |d: &mut TapeData<T>| {
-            let inst = d.inst.take().expect("tape was not instrumented");
-            (core::mem::take(&mut d.nodes), inst)
+            let mut inst = d.inst.take().expect("tape was not instrumented");
+            d.nodes.clear();
+            (core::mem::take(&mut inst.nodes), inst)
         })
     }
 }
 
 /// The backward sweep over plain nodes and custom blocks.
-fn sweep_with_customs<T: Scalar>(nodes: &[Node<T>], customs: &[CustomBlock<T>], adj: &mut [T]) {
+fn sweep_with_customs<T: Scalar>(nodes: &Nodes<T>, customs: &[CustomBlock<T>], adj: &mut [T]) {
     let mut end = nodes.len();
+    let mut at = nodes.end_cursor();
     for block in customs.iter().rev() {
         let first = block.first_out as usize;
-        sweep_nodes(nodes, adj, first, end);
+        nodes.sweep(adj, first, end, &mut at);
         let n_in = block.inputs.len();
         for j in 0..block.n_out as usize {
             let g = adj[first + j];
@@ -581,17 +620,7 @@ fn sweep_with_customs<T: Scalar>(nodes: &[Node<T>], customs: &[CustomBlock<T>], 
         }
         end = first;
     }
-    sweep_nodes(nodes, adj, 1, end);
-}
-
-#[inline]
-pub(crate) fn sweep_nodes<T: Scalar>(nodes: &[Node<T>], adj: &mut [T], start: usize, end: usize) {
-    for i in (start..end).rev() {
-        let g = adj[i];
-        let n = nodes[i];
-        adj[n.a as usize] += n.da * g;
-        adj[n.b as usize] += n.db * g;
-    }
+    nodes.sweep(adj, 1, end, &mut at);
 }
 
 impl<T: Scalar> Drop for Tape<T> {

@@ -6,8 +6,9 @@ use core::fmt;
 use crate::custom::CustomRule;
 use crate::lift::Lift;
 use crate::real::{Real, Scalar};
+use crate::reverse::nodes::Entry;
 use crate::reverse::tape::{
-    Guard, GuardKind, Node, OpCode, OpRec, is_instrumented, push, push_custom, push_guard,
+    Guard, GuardKind, OpCode, OpRec, is_instrumented, push, push_custom, push_guard,
 };
 use crate::rules::{Binary, Step, Ternary, Unary};
 
@@ -75,17 +76,9 @@ impl<T: Scalar> Var<T> {
 
     #[inline(always)]
     fn unary_node(self, value: T, d: T, code: OpCode, c: T) -> Self {
-        let i = push(
-            self.tape,
-            Node {
-                a: self.index,
-                b: 0,
-                da: d,
-                db: T::zero(),
-            },
-            value,
-            || rec(code, [self.index, 0, 0], [self.value, c, T::zero()]),
-        );
+        let i = push(self.tape, Entry::Unary(self.index, d), value, || {
+            rec(code, [self.index, 0, 0], [self.value, c, T::zero()])
+        });
         Var {
             value,
             index: i,
@@ -139,23 +132,20 @@ impl<T: Scalar> Lift for Var<T> {
         }
         let tape = self.tape_of(rhs);
         let (v, dx, dy) = op.rule(self.value, rhs.value);
-        let i = push(
-            tape,
-            Node {
-                a: self.index,
-                b: rhs.index,
-                da: dx,
-                db: dy,
-            },
-            v,
-            || {
-                rec(
-                    OpCode::Binary(op),
-                    [self.index, rhs.index, 0],
-                    [self.value, rhs.value, T::zero()],
-                )
-            },
-        );
+        let (a, b) = (self.index, rhs.index);
+        // Sums and differences store no partials (they are ±1).
+        let entry = match op {
+            Binary::Add => Entry::Add(a, b),
+            Binary::Sub => Entry::Sub(a, b),
+            _ => Entry::Binary(a, b, dx, dy),
+        };
+        let i = push(tape, entry, v, || {
+            rec(
+                OpCode::Binary(op),
+                [self.index, rhs.index, 0],
+                [self.value, rhs.value, T::zero()],
+            )
+        });
         Var {
             value: v,
             index: i,
@@ -187,20 +177,10 @@ impl<T: Scalar> Lift for Var<T> {
         let ab = if self.index == 0 && b.index == 0 {
             0
         } else {
-            let n = Node {
-                a: self.index,
-                b: b.index,
-                da,
-                db,
-            };
+            let n = Entry::Binary(self.index, b.index, da, db);
             push(tape, n, T::zero(), || rec(OpCode::MulAddPart, args, consts))
         };
-        let n = Node {
-            a: ab,
-            b: c.index,
-            da: T::one(),
-            db: dc,
-        };
+        let n = Entry::Binary(ab, c.index, T::one(), dc);
         let i = push(tape, n, v, || rec(OpCode::MulAdd, args, consts));
         Var {
             value: v,
