@@ -41,7 +41,8 @@ enum Command {
         #[arg(long)]
         no_progress: bool,
         /// Add peer rows timed in the same run: JAX jit on one core (if python3 can import jax,
-        /// or after --install-peers) and num-dual (when built with --features peers-num-dual).
+        /// or after --install-peers), num-dual (when built with --features peers-num-dual) and
+        /// echidna (when built with --features peers-echidna).
         #[arg(long)]
         peers: bool,
         /// Create a venv (target/peers-venv, or $FERRAD_PEERS_VENV) with jax for --peers,

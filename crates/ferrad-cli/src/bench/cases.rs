@@ -21,7 +21,7 @@ pub enum ModeKind {
     /// The hand-written derivative as fused SIMD loops (the ×limit denominator; must agree to
     /// 1e-9).
     Limit,
-    /// Another AD library (JAX, num-dual), for comparison (must agree to 1e-9).
+    /// Another AD library (JAX, num-dual, echidna), for comparison (must agree to 1e-9).
     Peer,
 }
 
@@ -164,8 +164,8 @@ fn tape_note<T: Real>(f: &impl ScalarFn, x: &[T]) -> String {
     let _ = f.eval(&xs);
     let s = tape.stats();
     format!(
-        "{} B/entry, {} entries, {:.1} MB",
-        s.bytes_per_entry,
+        "{:.1} B/entry (compact), {} entries, {:.1} MB",
+        s.bytes as f64 / s.entries as f64,
         s.entries,
         s.bytes as f64 / 1e6
     )
@@ -265,6 +265,7 @@ fn case_f(peers: bool) -> Case {
     );
     if peers {
         modes.push(super::peers::num_dual::f_gradient());
+        modes.push(super::peers::echidna::f_gradient());
     }
     let reference = Reference {
         value: Some(F_REF.0),
@@ -288,7 +289,7 @@ fn case_f(peers: bool) -> Case {
     }
 }
 
-fn case_r(n: usize) -> Case {
+fn case_r(n: usize, peers: bool) -> Case {
     let x = r_input(n);
     let mut hand = vec![0.0; n];
     let hand_value = r_grad_hand(&x, &mut hand);
@@ -422,6 +423,9 @@ fn case_r(n: usize) -> Case {
         m.note = format!("{} evaluations", 2 * n);
         modes.push(m);
     }
+    if peers {
+        modes.push(super::peers::echidna::r_gradient(n));
+    }
     let reference = Reference {
         value: Some(hand_value),
         out: hand.clone(),
@@ -450,7 +454,7 @@ fn case_r(n: usize) -> Case {
     }
 }
 
-fn case_h(n: usize) -> Case {
+fn case_h(n: usize, peers: bool) -> Case {
     let x = r_input(n);
     let v = h_direction(n);
     let mut hand = vec![0.0; n];
@@ -534,6 +538,9 @@ fn case_h(n: usize) -> Case {
         m.note = "2 reverse gradients".into();
         modes.push(m);
     }
+    if peers {
+        modes.push(super::peers::echidna::h_hvp(n));
+    }
     let reference = Reference {
         value: None,
         out: hand.clone(),
@@ -609,7 +616,7 @@ fn case_fh(peers: bool) -> Case {
 }
 
 /// The cases selected by `problems` (`F`, `R`, `H`, `FH`; empty = all) at the default sizes,
-/// or at size `n` for R and H; with `peers`, the in-process peer modes (num-dual) too.
+/// or at size `n` for R and H; with `peers`, the in-process peer modes (num-dual, echidna) too.
 pub fn all_cases(problems: &[String], n: Option<usize>, peers: bool) -> Result<Vec<Case>, String> {
     let all = ["F", "R", "H", "FH"];
     let wanted: Vec<String> = if problems.is_empty() {
@@ -631,8 +638,8 @@ pub fn all_cases(problems: &[String], n: Option<usize>, peers: bool) -> Result<V
     for p in &wanted {
         match p.as_str() {
             "F" => cases.push(case_f(peers)),
-            "R" => cases.extend(sizes.iter().map(|&n| case_r(n))),
-            "H" => cases.extend(sizes.iter().map(|&n| case_h(n))),
+            "R" => cases.extend(sizes.iter().map(|&n| case_r(n, peers))),
+            "H" => cases.extend(sizes.iter().map(|&n| case_h(n, peers))),
             _ => cases.push(case_fh(peers)),
         }
     }

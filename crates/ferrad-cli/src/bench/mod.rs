@@ -35,7 +35,8 @@ pub struct BenchOptions {
     pub plot: Option<PathBuf>,
     /// Show a progress bar.
     pub progress: bool,
-    /// Add peer rows (JAX, and num-dual when built with `peers-num-dual`).
+    /// Add peer rows (JAX, num-dual when built with `peers-num-dual`, echidna when built with
+    /// `peers-echidna`).
     pub peers: bool,
 }
 

@@ -5,9 +5,12 @@
 //!   binary (`peers/jax_bench.py`); `--install-peers` makes a venv with jax.
 //! - [`num_dual`]: the num-dual crate in process (cargo feature `peers-num-dual`, off by default
 //!   so the default build does not depend on it or on nalgebra).
+//! - [`echidna`]: the echidna crate in process (cargo feature `peers-echidna`, off by default):
+//!   `grad` on its Adept-style `Reverse<f64>` tape for F and R, `hvp` on its bytecode tape for H.
 //!
 //! Invariant: a peer row is checked like any mode (a peer that disagrees fails the run); a
 //! peer that is not installed is a skipped row that says how to install it, never a silent gap.
 
+pub mod echidna;
 pub mod jax;
 pub mod num_dual;
