@@ -88,11 +88,16 @@ impl Prepare {
         }];
         let mut total = 0.0;
         let mut count = 0u64;
-        let mut out;
+        let mut out = None;
         loop {
+            // The previous run's output is freed before this run, outside the timed region, so
+            // that the run can reuse its memory (as a loop calling the function would) instead
+            // of faulting in fresh pages while the old output is still alive.
+            drop(out.take());
             let t = Instant::now();
-            out = f();
+            let o = f();
             let ns = t.elapsed().as_nanos();
+            out = Some(o);
             timings.push(Timing {
                 name: "evaluate",
                 nanoseconds: ns,
@@ -104,7 +109,7 @@ impl Prepare {
             }
         }
         Evaluated {
-            output: to_json(out),
+            output: to_json(out.expect("at least one run")),
             timings,
         }
     }
@@ -113,4 +118,51 @@ impl Prepare {
 /// Parses `input` into `T` (serde), naming the eval in the error.
 pub fn parse<T: serde::de::DeserializeOwned>(eval: &str, input: &Value) -> Result<T, String> {
     T::deserialize(input).map_err(|e| format!("{eval}: malformed input: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// Counts the outputs alive at once.
+    struct Out(Rc<Cell<usize>>);
+    impl Drop for Out {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() - 1);
+        }
+    }
+
+    #[test]
+    fn each_run_is_timed_and_the_previous_output_is_freed_first() {
+        let alive = Rc::new(Cell::new(0));
+        let most = Cell::new(0);
+        let runs = Runs {
+            min_runs: 5,
+            min_seconds: 0.0,
+        };
+        let mut k = 0;
+        let done = Prepare::start().run(
+            runs,
+            || {
+                // Only this run's output will exist once it returns.
+                most.set(most.get().max(alive.get() + 1));
+                alive.set(alive.get() + 1);
+                k += 1;
+                (k, Out(alive.clone()))
+            },
+            |(k, _out)| Value::from(k),
+        );
+        assert_eq!(most.get(), 1, "an earlier output was alive during a run");
+        assert_eq!(alive.get(), 0);
+        assert_eq!(done.output, Value::from(5));
+        let names: Vec<_> = done.timings.iter().map(|t| t.name).collect();
+        assert_eq!(
+            names,
+            [
+                "prepare", "evaluate", "evaluate", "evaluate", "evaluate", "evaluate"
+            ]
+        );
+    }
 }
