@@ -65,7 +65,12 @@ fn int_parity(y: f64) -> (bool, bool) {
 /// x^y. Domain: all (x, y); x < 0 needs an integral y (else NaN). Max error about 1 ulp;
 /// special cases as IEEE 754 `pow` and std: x^±0 = 1 (even for NaN), 1^y = 1, (−1)^±inf = 1,
 /// 0^y<0 = +inf (−0^odd → −inf), overflow/underflow to ±inf/±0.
-#[inline]
+///
+/// `inline(always)`: with a plain `#[inline]` LLVM kept it out of line (it is the largest
+/// function here), so a loop calling it made one scalar, baseline-ISA call per element
+/// (70 ns against 16–18 ns inlined and vectorized, measured on 10⁶ elements in 4- and
+/// 16-lane chunks).
+#[inline(always)]
 pub fn powf(x: f64, y: f64) -> f64 {
     let ax = abs(x);
     let sub = ax < f64::MIN_POSITIVE;
