@@ -18,7 +18,8 @@
 //! of 4 iterations with one partial sum per lane (the chunk's buffer elements copied into local
 //! arrays, so LLVM vectorizes the chunk without overlap checks) plus a sequential tail, buffers
 //! indexed by the loop index are re-sliced to the loop bound (no bounds checks), and the body
-//! is a closure run by `::ferrad::simd::dispatch` (AVX2 + FMA when the CPU has them).
+//! is a closure run by `::ferrad::simd::dispatch` (AVX2 + FMA when the CPU has them), which
+//! calls the math functions through the `isa` it is given.
 //! With [`Simd::par`], a long outermost loop of independent iterations runs in fixed chunks
 //! on `::ferrad::par`'s thread pool (see the `emit/par.rs` module).
 //!
@@ -62,7 +63,9 @@ pub struct Simd {
     /// the iteration that overruns it.
     pub reslice: bool,
     /// Wrap the body in `::ferrad::simd::dispatch`, which runs it compiled for AVX2 + FMA when
-    /// the CPU has them (no `target-cpu` flag needed). Needs the `ferrad` crate.
+    /// the CPU has them (no `target-cpu` flag needed), and call the math functions as methods
+    /// of the `isa` it passes (FMA inside their exact products in the AVX2 copy). Needs the
+    /// `ferrad` crate.
     pub dispatch: bool,
     /// An outermost loop from 0 whose iterations are independent except for float sums into
     /// carried values, and whose written buffers are indexed by the loop index only (the
@@ -336,11 +339,16 @@ impl Em<'_> {
     }
 
     /// `::ferrad::math::NAME` for a value of type `ty` (the `_f32` function for f32), when
-    /// [`Simd::math`] is on.
+    /// [`Simd::math`] is on; inside `dispatch`, the same function as a method of the copy's
+    /// `isa` (`ferrad::simd::Isa`), which uses FMA in its exact products where the copy has it.
     fn math_fn(&self, name: Option<&str>, ty: Type) -> Option<String> {
         let name = name.filter(|_| self.simd.math)?;
         let suffix = if ty == Type::F32 { "_f32" } else { "" };
-        Some(format!("::ferrad::math::{name}{suffix}"))
+        Some(if self.simd.dispatch {
+            format!("isa.{name}{suffix}")
+        } else {
+            format!("::ferrad::math::{name}{suffix}")
+        })
     }
 
     /// `buf[idx]` as written: a lane of the chunk slice inside a lane loop.
@@ -1179,7 +1187,7 @@ pub fn emit_rust(f: &Function, opts: &EmitOptions) -> String {
     let _ = writeln!(e.out, "{vis}fn {name}({}){ret} {{", ps.join(", "));
     // The body as a closure that `dispatch` compiles twice (baseline and AVX2 + FMA).
     let depth = if opts.simd.dispatch {
-        e.line(1, "::ferrad::simd::dispatch(#[inline(always)] move || {");
+        e.line(1, "::ferrad::simd::dispatch(#[inline(always)] move |isa| {");
         2
     } else {
         1

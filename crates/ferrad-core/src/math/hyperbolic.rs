@@ -8,7 +8,7 @@
 //! sinh below 1 where e^a/2 − e^-a/2 would cancel.
 
 use super::exp_log::expm1_from_parts;
-use super::kernel::{abs, exp_parts, fast_two_sum, pow2i, scale, sel, two_prod, with_sign_of};
+use super::kernel::{abs, exp_parts, fast_two_sum, pow2i, scale, sel, two_prod_with, with_sign_of};
 
 /// Hyperbolic tangent. Domain: all f64. Max error about 1 ulp (see the table);
 /// tanh(±0) = ±0, tanh(±inf) = ±1, NaN → NaN.
@@ -19,6 +19,12 @@ use super::kernel::{abs, exp_parts, fast_two_sum, pow2i, scale, sel, two_prod, w
 /// is corrected by its exact remainder.
 #[inline]
 pub fn tanh(x: f64) -> f64 {
+    tanh_with(x, false)
+}
+
+/// [`tanh`], with its exact product by FMA when `fma` (see [`crate::simd::Isa`]).
+#[inline(always)]
+pub(crate) fn tanh_with(x: f64, fma: bool) -> f64 {
     let a = abs(x);
     // tanh 20 = 1 − 8.5e-18 rounds to 1; +inf clamps too, NaN passes (`NaN > 20` is false).
     let a = if a > 20.0 { 20.0 } else { a };
@@ -37,7 +43,7 @@ pub fn tanh(x: f64) -> f64 {
     // ulp off and the one division is 1/dh.
     let inv = 1.0 / dh;
     let q0 = nh * inv;
-    let (p, pe) = two_prod(q0, dh);
+    let (p, pe) = two_prod_with(q0, dh, fma);
     let rem = ((nh - p) - pe) + (nl - q0 * dl);
     let q = q0 + rem * inv;
     with_sign_of(sel(small, q, 1.0 - q), x)

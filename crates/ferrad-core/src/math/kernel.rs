@@ -95,6 +95,20 @@ pub(crate) fn two_prod(a: f64, b: f64) -> (f64, f64) {
     (p, e)
 }
 
+/// a · b = p + e exactly: with `fma`, by one fused multiply-add (`fma` is a constant after
+/// inlining: true only in code compiled for FMA, see [`crate::simd::Isa`]; elsewhere
+/// `mul_add` would be a libm call), else by [`two_prod`]. Both give the same `(p, e)` wherever
+/// Dekker's splitting is exact (no overflow or underflow in the halves).
+#[inline(always)]
+pub(crate) fn two_prod_with(a: f64, b: f64, fma: bool) -> (f64, f64) {
+    if fma {
+        let p = a * b;
+        (p, a.mul_add(b, -p))
+    } else {
+        two_prod(a, b)
+    }
+}
+
 /// e^r − 1 for |r| <= 0.35 as an unevaluated sum hi + lo (Taylor to degree 13; truncation
 /// error < 2^-56 relative; the final addition r + r²·p is kept exact).
 #[inline(always)]
@@ -194,9 +208,9 @@ pub(crate) fn exp_parts_dd(xh: f64, xl: f64) -> ExpParts {
 
 /// (ah + al)/(bh + bl) rounded about once (double-double division, first-order).
 #[inline(always)]
-pub(crate) fn div_dd(ah: f64, al: f64, bh: f64, bl: f64) -> f64 {
+pub(crate) fn div_dd(ah: f64, al: f64, bh: f64, bl: f64, fma: bool) -> f64 {
     let q = ah / bh;
-    let (p, pe) = two_prod(q, bh);
+    let (p, pe) = two_prod_with(q, bh, fma);
     let rem = (((ah - p) - pe) + al) - q * bl;
     q + rem / bh
 }

@@ -11,7 +11,7 @@
 use super::exp_log::decompose;
 use super::kernel::{
     LN2_HI, LN2_LO, SHIFT, TWO52, TWO52_BITS, abs, exp_parts_dd, fast_two_sum, scale, sel,
-    two_prod, two_sum, with_sign_of,
+    two_prod_with, two_sum, with_sign_of,
 };
 
 const TWO_THIRDS_HI: f64 = f64::from_bits(0x3fe5_5555_5555_5555);
@@ -19,19 +19,19 @@ const TWO_THIRDS_LO: f64 = f64::from_bits(0x3c85_5555_5555_5555);
 
 /// ln(a) as a double-double for a positive normal `a` (garbage for 0/inf/NaN; callers select).
 #[inline(always)]
-fn ln_dd(a: f64) -> (f64, f64) {
+fn ln_dd(a: f64, fma: bool) -> (f64, f64) {
     let (k, f) = decompose(a);
     // s = f/(2+f) as sh + sl
     let d = 2.0 + f;
     let dlo = f - (d - 2.0);
     let sh = f / d;
-    let (p, pe) = two_prod(sh, d);
+    let (p, pe) = two_prod_with(sh, d, fma);
     let sl = (((f - p) - pe) - sh * dlo) / d;
     // ln(1+f) = 2s + (2/3)s^3 + s^5·(2/5 + 2/7 s^2 + ...)
-    let (z, ze) = two_prod(sh, sh);
-    let (c3, c3e) = two_prod(sh, z);
+    let (z, ze) = two_prod_with(sh, sh, fma);
+    let (c3, c3e) = two_prod_with(sh, z, fma);
     let c3e = c3e + sh * ze;
-    let (d3, d3e) = two_prod(c3, TWO_THIRDS_HI);
+    let (d3, d3e) = two_prod_with(c3, TWO_THIRDS_HI, fma);
     let d3e = d3e + (c3 * TWO_THIRDS_LO + c3e * TWO_THIRDS_HI);
     // remaining series terms: 2/5 z + 2/7 z^2 + ... (|s| <= 0.1716, z <= 0.0295)
     let tail = z
@@ -72,16 +72,22 @@ fn int_parity(y: f64) -> (bool, bool) {
 /// 16-lane chunks).
 #[inline(always)]
 pub fn powf(x: f64, y: f64) -> f64 {
+    powf_with(x, y, false)
+}
+
+/// [`powf`], with its exact products by FMA when `fma` (see [`crate::simd::Isa`]).
+#[inline(always)]
+pub(crate) fn powf_with(x: f64, y: f64, fma: bool) -> f64 {
     let ax = abs(x);
     let sub = ax < f64::MIN_POSITIVE;
     let u = sel(sub, ax * 18_014_398_509_481_984.0, ax); // 2^54
-    let (lh, ll) = ln_dd(u);
+    let (lh, ll) = ln_dd(u, fma);
     // undo the subnormal scaling: ln(u) − 54·ln2 (exact enough as a dd sum)
     let kadj = sel(sub, -54.0, 0.0);
     let (lh, e) = two_sum(lh, kadj * LN2_HI);
     let ll = ll + e + kadj * LN2_LO;
     // y·ln|x| as a double-double
-    let (ph, pe) = two_prod(y, lh);
+    let (ph, pe) = two_prod_with(y, lh, fma);
     let pl = pe + y * ll;
     let (ph, pl) = fast_two_sum(ph, pl);
     let e = exp_parts_dd(ph, pl);
@@ -143,6 +149,12 @@ const CP4: f64 = f64::from_bits(0x3fc2_b000_d4e4_edd7);
 /// NaN → NaN, subnormals handled by exact rescaling.
 #[inline]
 pub fn cbrt(x: f64) -> f64 {
+    cbrt_with(x, false)
+}
+
+/// [`cbrt`], with its exact product by FMA when `fma` (see [`crate::simd::Isa`]).
+#[inline(always)]
+pub(crate) fn cbrt_with(x: f64, fma: bool) -> f64 {
     let a = abs(x);
     // rescale subnormals up and huge values down by 2^±54 (cbrt: 2^±18) so that the
     // estimate is valid and t³ cannot overflow
@@ -163,7 +175,7 @@ pub fn cbrt(x: f64) -> f64 {
     // round to 22 bits away from zero (so t² is exact), then one Halley step
     // t ← t + t·(a − t³)/(2t³ + a) with t³ = h + l exact: a single division.
     let t = f64::from_bits((t.to_bits().wrapping_add(0x8000_0000)) & 0xffff_ffff_c000_0000);
-    let (h, l) = two_prod(t * t, t);
+    let (h, l) = two_prod_with(t * t, t, fma);
     let num = (a - h) - l;
     let t = t + t * (num / ((h + h) + a));
     let t = t * sel(sub, 1.0 / 262_144.0, sel(big, 262_144.0, 1.0));

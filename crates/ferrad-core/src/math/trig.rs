@@ -147,6 +147,12 @@ pub fn cos(x: f64) -> f64 {
 /// ±inf/NaN → NaN.
 #[inline]
 pub fn tan(x: f64) -> f64 {
+    tan_with(x, false)
+}
+
+/// [`tan`], with its exact products by FMA when `fma` (see [`crate::simd::Isa`]).
+#[inline(always)]
+pub(crate) fn tan_with(x: f64, fma: bool) -> f64 {
     let (qb, rh, rl) = reduce(x);
     let (rh, rl) = guard(x, rh, rl);
     // sin and cos as exact double-doubles, then one double-double division
@@ -159,7 +165,7 @@ pub fn tan(x: f64) -> f64 {
     let nl = blend(odd, sl, -cl);
     let dh = blend(odd, ch, sh);
     let dl = blend(odd, cl, sl);
-    sel(x == 0.0, x, div_dd(nh, nl, dh, dl))
+    sel(x == 0.0, x, div_dd(nh, nl, dh, dl, fma))
 }
 
 /// π/2 − P1 to double precision (the f32 reduction needs only two pieces).

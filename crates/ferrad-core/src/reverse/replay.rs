@@ -783,7 +783,8 @@ fn column(
 /// `(vs, ds)[t] = u.rule(xs[t])`, each primitive in its own loop, compiled for AVX2 + FMA when
 /// the CPU has them: with `ferrad::math` in the rule table (the default) the elementary
 /// functions inline and these loops vectorize, while a per-element `match` on `u` would not.
-/// The functions use no FMA, so either copy computes exactly what the tape computes.
+/// The rule table's functions use no FMA (this passes no [`crate::simd::Isa`] on), so either
+/// copy computes exactly what the tape computes.
 #[inline(never)]
 fn unary_block(u: Unary, xs: &[f64], vs: &mut [f64], ds: &mut [f64]) {
     macro_rules! arms {
@@ -791,16 +792,16 @@ fn unary_block(u: Unary, xs: &[f64], vs: &mut [f64], ds: &mut [f64]) {
             match u {
                 $(Unary::$k => crate::simd::dispatch(
                     #[inline(always)]
-                    || run(Unary::$k, xs, vs, ds),
+                    |_| run(Unary::$k, xs, vs, ds),
                 ),)*
                 // the common small powers as constants, so their loops are branch-free
                 Unary::Powi(2) => crate::simd::dispatch(
                     #[inline(always)]
-                    || run(Unary::Powi(2), xs, vs, ds),
+                    |_| run(Unary::Powi(2), xs, vs, ds),
                 ),
                 Unary::Powi(3) => crate::simd::dispatch(
                     #[inline(always)]
-                    || run(Unary::Powi(3), xs, vs, ds),
+                    |_| run(Unary::Powi(3), xs, vs, ds),
                 ),
                 Unary::Powi(n) => run(Unary::Powi(n), xs, vs, ds),
             }

@@ -167,7 +167,10 @@ impl Em<'_> {
         self.line(depth + 2, &format!("|{pat}| {{"));
         // The chunk runs on a pool thread: it dispatches to AVX2 itself.
         let inner = if self.simd.dispatch {
-            self.line(depth + 3, "::ferrad::simd::dispatch(#[inline(always)] || {");
+            self.line(
+                depth + 3,
+                "::ferrad::simd::dispatch(#[inline(always)] |isa| {",
+            );
             depth + 4
         } else {
             depth + 3

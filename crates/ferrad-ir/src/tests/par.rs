@@ -22,7 +22,7 @@ fn r_gradient_in_chunks_of_lanes() {
         PAR,
         expect![[r#"
         pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
-            ::ferrad::simd::dispatch(#[inline(always)] move || {
+            ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
                 let n1 = p0.len();
                 let x2 = &p0[..n1];
                 let x3 = &mut p1[..n1];
@@ -30,7 +30,7 @@ fn r_gradient_in_chunks_of_lanes() {
                     let parts8 = ::ferrad::par::map_chunks(
                         (0..n1).step_by(::ferrad::par::LOOP_CHUNK).zip(x2.chunks(::ferrad::par::LOOP_CHUNK)).zip(x3.chunks_mut(::ferrad::par::LOOP_CHUNK)),
                         |((b5, y6), y7)| {
-                            ::ferrad::simd::dispatch(#[inline(always)] || {
+                            ::ferrad::simd::dispatch(#[inline(always)] |isa| {
                                 let m9 = ::core::cmp::min(::ferrad::par::LOOP_CHUNK, n1 - b5);
                                 let x10 = &y6[..m9];
                                 let x11 = &mut y7[..m9];
@@ -41,7 +41,7 @@ fn r_gradient_in_chunks_of_lanes() {
                                     let mut x16: [f64; 4] = ::core::convert::TryInto::try_into(&x11[b13..b13 + 4]).unwrap();
                                     for l14 in 0..4 {
                                         let v17 = x15[l14];
-                                        let v18 = ::ferrad::math::tanh(v17);
+                                        let v18 = isa.tanh(v17);
                                         let v19 = p2 * v17;
                                         let v20 = v18 * v18;
                                         x16[l14] += v19 + v19 + p2 * (v20 * 3.0) * (1.0 - v20);
@@ -53,7 +53,7 @@ fn r_gradient_in_chunks_of_lanes() {
                                 let mut acc21 = (acc12[0] + acc12[1]) + (acc12[2] + acc12[3]);
                                 for j22 in b13..m9 {
                                     let v23 = x10[j22];
-                                    let v24 = ::ferrad::math::tanh(v23);
+                                    let v24 = isa.tanh(v23);
                                     let v25 = p2 * v23;
                                     let v26 = v24 * v24;
                                     x11[j22] += v25 + v25 + p2 * (v26 * 3.0) * (1.0 - v26);
@@ -76,7 +76,7 @@ fn r_gradient_in_chunks_of_lanes() {
                         let mut x33: [f64; 4] = ::core::convert::TryInto::try_into(&x3[b30..b30 + 4]).unwrap();
                         for l31 in 0..4 {
                             let v34 = x32[l31];
-                            let v35 = ::ferrad::math::tanh(v34);
+                            let v35 = isa.tanh(v34);
                             let v36 = p2 * v34;
                             let v37 = v35 * v35;
                             x33[l31] += v36 + v36 + p2 * (v37 * 3.0) * (1.0 - v37);
@@ -88,7 +88,7 @@ fn r_gradient_in_chunks_of_lanes() {
                     let mut acc38 = (acc29[0] + acc29[1]) + (acc29[2] + acc29[3]);
                     for i39 in b30..n1 {
                         let v40 = x2[i39];
-                        let v41 = ::ferrad::math::tanh(v40);
+                        let v41 = isa.tanh(v40);
                         let v42 = p2 * v40;
                         let v43 = v41 * v41;
                         x3[i39] += v42 + v42 + p2 * (v43 * 3.0) * (1.0 - v43);
@@ -270,14 +270,14 @@ fn strict_order_chunks_no_sum() {
         simd,
         expect![[r#"
         pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
-            ::ferrad::simd::dispatch(#[inline(always)] move || {
+            ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
                 let n1 = p0.len();
                 let x2 = &p0[..n1];
                 let x3 = &mut p1[..n1];
                 let mut acc4 = 0.0;
                 for i5 in 0..n1 {
                     let v6 = x2[i5];
-                    let v7 = ::ferrad::math::tanh(v6);
+                    let v7 = isa.tanh(v6);
                     let v8 = p2 * v6;
                     let v9 = v7 * v7;
                     x3[i5] += v8 + v8 + p2 * (v9 * 3.0) * (1.0 - v9);

@@ -34,7 +34,7 @@ fn r_gradient_in_lanes() {
         Simd::ON,
         expect![[r#"
             pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
-                ::ferrad::simd::dispatch(#[inline(always)] move || {
+                ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
                     let n1 = p0.len();
                     let x2 = &p0[..n1];
                     let x3 = &mut p1[..n1];
@@ -45,7 +45,7 @@ fn r_gradient_in_lanes() {
                         let mut x8: [f64; 4] = ::core::convert::TryInto::try_into(&x3[b5..b5 + 4]).unwrap();
                         for l6 in 0..4 {
                             let v9 = x7[l6];
-                            let v10 = ::ferrad::math::tanh(v9);
+                            let v10 = isa.tanh(v9);
                             let v11 = p2 * v9;
                             let v12 = v10 * v10;
                             x8[l6] += v11 + v11 + p2 * (v12 * 3.0) * (1.0 - v12);
@@ -57,7 +57,7 @@ fn r_gradient_in_lanes() {
                     let mut acc13 = (acc4[0] + acc4[1]) + (acc4[2] + acc4[3]);
                     for i14 in b5..n1 {
                         let v15 = x2[i14];
-                        let v16 = ::ferrad::math::tanh(v15);
+                        let v16 = isa.tanh(v15);
                         let v17 = p2 * v15;
                         let v18 = v16 * v16;
                         x3[i14] += v17 + v17 + p2 * (v18 * 3.0) * (1.0 - v18);
@@ -78,7 +78,7 @@ fn r_hvp_in_lanes() {
         Simd::ON,
         expect![[r#"
             pub fn r_vjp_jvp(p0: &[f64], p1: &[f64], p2: &mut [f64], p3: &mut [f64], p4: f64, p5: f64) -> (f64, f64) {
-                ::ferrad::simd::dispatch(#[inline(always)] move || {
+                ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
                     let n1 = p0.len();
                     let x2 = &p0[..n1];
                     let x3 = &p1[..n1];
@@ -95,7 +95,7 @@ fn r_hvp_in_lanes() {
                         for l9 in 0..4 {
                             let v14 = x10[l9];
                             let v15 = x11[l9];
-                            let v16 = ::ferrad::math::tanh(v14);
+                            let v16 = isa.tanh(v14);
                             let v17 = v16 * v16;
                             let v18 = 1.0 - v17;
                             let v19 = v18 * v15;
@@ -122,7 +122,7 @@ fn r_hvp_in_lanes() {
                     for i31 in b8..n1 {
                         let v32 = x2[i31];
                         let v33 = x3[i31];
-                        let v34 = ::ferrad::math::tanh(v32);
+                        let v34 = isa.tanh(v32);
                         let v35 = v34 * v34;
                         let v36 = 1.0 - v35;
                         let v37 = v36 * v33;
@@ -215,14 +215,14 @@ fn strict_order_keeps_one_accumulator() {
         Simd::STRICT,
         expect![[r#"
         pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
-            ::ferrad::simd::dispatch(#[inline(always)] move || {
+            ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
                 let n1 = p0.len();
                 let x2 = &p0[..n1];
                 let x3 = &mut p1[..n1];
                 let mut acc4 = 0.0;
                 for i5 in 0..n1 {
                     let v6 = x2[i5];
-                    let v7 = ::ferrad::math::tanh(v6);
+                    let v7 = isa.tanh(v6);
                     let v8 = p2 * v6;
                     let v9 = v7 * v7;
                     x3[i5] += v8 + v8 + p2 * (v9 * 3.0) * (1.0 - v9);
@@ -273,7 +273,7 @@ fn a_map_loop_runs_in_chunks_too() {
     .unwrap();
     expect![[r#"
         pub fn r_vjp_jvp(p0: &[f64], p1: &[f64], p2: &mut [f64], p3: &mut [f64], p4: f64, p5: f64) -> (f64, f64) {
-            ::ferrad::simd::dispatch(#[inline(always)] move || {
+            ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
                 let n1 = p0.len();
                 let x2 = &p0[..n1];
                 let x3 = &p1[..n1];
@@ -286,7 +286,7 @@ fn a_map_loop_runs_in_chunks_too() {
                     for l6 in 0..4 {
                         let v10 = x7[l6];
                         let v11 = x8[l6];
-                        let v12 = ::ferrad::math::tanh(v10);
+                        let v12 = isa.tanh(v10);
                         let v13 = v12 * v12;
                         let v14 = 1.0 - v13;
                         let v15 = v13 * 3.0;
@@ -301,7 +301,7 @@ fn a_map_loop_runs_in_chunks_too() {
                 for i19 in b5..n1 {
                     let v20 = x2[i19];
                     let v21 = x3[i19];
-                    let v22 = ::ferrad::math::tanh(v20);
+                    let v22 = isa.tanh(v20);
                     let v23 = v22 * v22;
                     let v24 = 1.0 - v23;
                     let v25 = v23 * 3.0;
@@ -334,7 +334,7 @@ fn an_order_free_adjoint_loop_runs_forwards_in_lanes() {
     .unwrap();
     expect![[r#"
         pub fn lse_vjp(p0: &[f64], p1: &mut [f64], p2: f64, p3: f64) -> f64 {
-            ::ferrad::simd::dispatch(#[inline(always)] move || {
+            ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
                 let v1 = p0.len();
                 let mut buf2 = ::ferrad::scratch::take(v1);
                 let n3 = v1;
@@ -346,7 +346,7 @@ fn an_order_free_adjoint_loop_runs_forwards_in_lanes() {
                     let x9: [f64; 16] = ::core::convert::TryInto::try_into(&x4[b7..b7 + 16]).unwrap();
                     let mut x10: [f64; 16] = ::core::convert::TryInto::try_into(&x5[b7..b7 + 16]).unwrap();
                     for l8 in 0..16 {
-                        let v11 = ::ferrad::math::exp(x9[l8] - p2);
+                        let v11 = isa.exp(x9[l8] - p2);
                         x10[l8] = v11;
                         acc6[l8] += v11;
                     }
@@ -355,7 +355,7 @@ fn an_order_free_adjoint_loop_runs_forwards_in_lanes() {
                 }
                 let mut acc12 = (((acc6[0] + acc6[1]) + (acc6[2] + acc6[3])) + ((acc6[4] + acc6[5]) + (acc6[6] + acc6[7]))) + (((acc6[8] + acc6[9]) + (acc6[10] + acc6[11])) + ((acc6[12] + acc6[13]) + (acc6[14] + acc6[15])));
                 for i13 in b7..n3 {
-                    let v14 = ::ferrad::math::exp(x4[i13] - p2);
+                    let v14 = isa.exp(x4[i13] - p2);
                     x5[i13] = v14;
                     acc12 += v14;
                 }
@@ -377,7 +377,7 @@ fn an_order_free_adjoint_loop_runs_forwards_in_lanes() {
                     x17[i23] += v15 * x18[i23];
                 }
                 ::ferrad::scratch::give(buf2);
-                ::ferrad::math::ln(acc12) + p2
+                isa.ln(acc12) + p2
             })
         }
     "#]].assert_eq(&text);
