@@ -206,6 +206,15 @@ pub struct DiffOptions {
     /// `len` still uses such a parameter. (Forward over reverse with a `DualOnly` gradient
     /// buffer: only its shadow, H·v, is wanted, and the VJP merely accumulates into it.)
     pub frozen: Vec<usize>,
+    /// Float parameters of the *derivative* (by position) whose values the caller fixes, as
+    /// `(position, value)`: every use becomes that constant before optimizing, so the code that
+    /// multiplies by a seed of 1 folds away (the parameter stays in the signature, unused).
+    /// A value fixed at 0 is a *structural* zero, like JAX's symbolic zeros: the tangent of a
+    /// literal seed, whose products are dropped rather than computed (`0·∞` counts as 0, not
+    /// NaN). LLVM cannot fold either for the caller when the body runs behind
+    /// [`emit::Simd::dispatch`]'s call. (`#[autodiff_forward]` over a reverse derivative called
+    /// with a literal seed.)
+    pub fixed: Vec<(usize, f64)>,
 }
 
 impl Default for DiffOptions {
@@ -222,6 +231,7 @@ impl Default for DiffOptions {
             simd: emit::Simd::OFF,
             drop_primal: false,
             frozen: Vec::new(),
+            fixed: Vec::new(),
         }
     }
 }
@@ -275,6 +285,7 @@ pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<D
         }
     };
     let d = freeze(d, &opts.frozen)?;
+    let d = fix(d, &opts.fixed)?;
     if opts.optimize {
         let (func, stats) = opt::optimize(&d, &opt::OptOptions::default());
         check_frozen(&func, &opts.frozen)?;
@@ -320,6 +331,103 @@ fn freeze(mut f: ir::Function, frozen: &[usize]) -> Result<ir::Function, Error> 
         b.insts.retain(|i| !stores[i.index()]);
     }
     Ok(f)
+}
+
+/// `f` with the float parameters at the positions of `fixed` replaced by constants in every use,
+/// and the structural zeros among them propagated (see [`DiffOptions::fixed`]).
+fn fix(mut f: ir::Function, fixed: &[(usize, f64)]) -> Result<ir::Function, Error> {
+    let mut zeros = Vec::new();
+    for &(k, c) in fixed {
+        let v = match f.params.get(k) {
+            Some(&v) if f.ty(v) == ir::Type::F64 => v,
+            _ => {
+                return Err(Error::Usage(format!(
+                    "fixed parameter {k} of @{} is not an f64",
+                    f.name
+                )));
+            }
+        };
+        let z = f.new_value(ir::Type::F64);
+        f.insts.push(ir::InstData {
+            op: ir::Op::Const(ir::Const::F64(c)),
+            args: vec![],
+            results: vec![z],
+        });
+        let inst = entities::Inst(f.insts.len() as u32 - 1);
+        for d in &mut f.insts {
+            for a in &mut d.args {
+                if *a == v {
+                    *a = z;
+                }
+            }
+        }
+        for b in &mut f.blocks {
+            for y in &mut b.yields {
+                if *y == v {
+                    *y = z;
+                }
+            }
+        }
+        let body = f.body.index();
+        f.blocks[body].insts.insert(0, inst);
+        if c == 0.0 {
+            zeros.push(z);
+        }
+    }
+    drop_zero_terms(&mut f, &zeros);
+    Ok(f)
+}
+
+/// Replaces, until nothing changes, the result of `z·a`, `a·z`, `z/a` and `−z` by `z` and that
+/// of `a + z`, `z + a`, `a − z` by `a`, for the structural zeros `z` (the dead instructions are
+/// left to the optimizer's DCE).
+fn drop_zero_terms(f: &mut ir::Function, zeros: &[ir::Value]) {
+    use ferrad_core::rules::{Binary, Unary};
+    let Some(&zero) = zeros.first() else { return };
+    let mut is_zero: std::collections::HashSet<ir::Value> = zeros.iter().copied().collect();
+    // results already replaced (their instructions stay until DCE)
+    let mut done = std::collections::HashSet::new();
+    loop {
+        let mut subst = None;
+        for d in &f.insts {
+            let [r] = d.results[..] else { continue };
+            if done.contains(&r) {
+                continue;
+            }
+            let z = |k: usize| d.args.get(k).is_some_and(|a| is_zero.contains(a));
+            let with = match d.op {
+                ir::Op::Binary(Binary::Mul) if z(0) || z(1) => Some(zero),
+                ir::Op::Binary(Binary::Div) if z(0) => Some(zero),
+                ir::Op::Unary(Unary::Neg) if z(0) => Some(zero),
+                ir::Op::Binary(Binary::Add) if z(0) => Some(d.args[1]),
+                ir::Op::Binary(Binary::Add | Binary::Sub) if z(1) => Some(d.args[0]),
+                _ => None,
+            };
+            if let Some(w) = with {
+                subst = Some((r, w));
+                break;
+            }
+        }
+        let Some((r, w)) = subst else { return };
+        done.insert(r);
+        if w == zero {
+            is_zero.insert(r);
+        }
+        for d in &mut f.insts {
+            for a in &mut d.args {
+                if *a == r {
+                    *a = w;
+                }
+            }
+        }
+        for b in &mut f.blocks {
+            for y in &mut b.yields {
+                if *y == r {
+                    *y = w;
+                }
+            }
+        }
+    }
 }
 
 /// Fails if anything but `len` still uses a frozen parameter of `f`: a load would see the

@@ -117,6 +117,8 @@ pub fn forward_over_reverse(
     let mut checks: Vec<TokenStream> = Vec::new();
     // `DualOnly` gradient buffers: the compiled code leaves them as they were
     let mut frozen: Vec<usize> = Vec::new();
+    // literal arguments (the seed) and their zero tangents: constants in the compiled code
+    let mut fixed: Vec<(usize, f64)> = Vec::new();
     for (arg, slot) in call.args.iter().zip(&c.slots) {
         if *slot == Slot::Int {
             args.push(quote!((#arg) as i64));
@@ -128,6 +130,9 @@ pub fn forward_over_reverse(
                 let Lit::Float(f) = &l.lit else { return None };
                 matches!(f.suffix(), "" | "f64").then_some(())?;
                 matches!(slot, Slot::Scalar | Slot::Seed).then_some(())?;
+                let value: f64 = f.base10_parse().ok()?;
+                fixed.push((args.len(), value));
+                fixed.push((args.len() + 1, 0.0));
                 args.push(quote!(#l));
                 args.push(quote!(0.0));
             }
@@ -195,6 +200,7 @@ pub fn forward_over_reverse(
         active: Some(c.active.clone()),
         simd: crate::lower::simd(),
         frozen,
+        fixed,
         // a wrapper returning `()` drops the primal and its tangent: not computed at all
         drop_primal: a.ret.is_none(),
         ..ferrad_ir::DiffOptions::default()

@@ -537,6 +537,41 @@ fn a_dual_only_gradient_buffer_keeps_its_contents_in_both_backends() {
     }
 }
 
+/// A literal seed other than 1: compiled as a constant (its tangent a structural zero).
+#[autodiff_forward(hvp_scaled_r_ir, Dual, DualOnly)]
+fn grad_scaled_r_ir(x: &[f64], g: &mut [f64]) {
+    d_r_ir(x, g, 2.5);
+}
+
+/// The same over the overloaded reverse derivative.
+#[autodiff_forward(hvp_scaled_r_ov, Dual, DualOnly)]
+fn grad_scaled_r_ov(x: &[f64], g: &mut [f64]) {
+    d_r_ov(x, g, 2.5);
+}
+
+#[test]
+fn a_literal_seed_is_folded_into_the_compiled_hvp() {
+    assert_eq!(__FERRAD_BACKEND_hvp_scaled_r_ir, "ir");
+    let n = 41;
+    let x: Vec<f64> = (1..=n).map(|i| (i as f64).sin()).collect();
+    let v: Vec<f64> = (1..=n).map(|i| (i as f64).cos()).collect();
+    let (mut g, mut hv) = (vec![0.0; n], vec![0.0; n]);
+    hvp_only_r_ir(&x, &v, &mut g, &mut hv);
+    let (mut g2, mut hv2) = (vec![0.0; n], vec![0.0; n]);
+    hvp_scaled_r_ir(&x, &v, &mut g2, &mut hv2);
+    let (mut g3, mut hv3) = (vec![0.0; n], vec![0.0; n]);
+    hvp_scaled_r_ov(&x, &v, &mut g3, &mut hv3);
+    let want: Vec<f64> = hv.iter().map(|h| 2.5 * h).collect();
+    assert_all_close("2.5·H·v, compiled", &hv2, &want, 1e-13);
+    assert_all_close("2.5·H·v, overloaded", &hv3, &want, 1e-13);
+    // an input of ±inf: the seed's tangent is a structural zero, so it adds nothing (not NaN)
+    let mut xi = x.clone();
+    xi[3] = f64::INFINITY;
+    let (mut g4, mut hv4) = (vec![0.0; n], vec![0.0; n]);
+    hvp_scaled_r_ir(&xi, &v, &mut g4, &mut hv4);
+    assert!(hv4.iter().enumerate().all(|(i, h)| i == 3 || h.is_finite()));
+}
+
 #[test]
 fn forward_over_compiled_reverse_carries_every_tangent() {
     // h(x, c) with tangents on x, c and the seed; against central differences of d_h_c.

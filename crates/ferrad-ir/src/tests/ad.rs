@@ -497,6 +497,56 @@ fn a_frozen_gradient_buffer_is_left_untouched_and_hv_is_unchanged() {
 }
 
 #[test]
+fn a_fixed_seed_folds_away_and_hv_is_unchanged() {
+    // forward over reverse of R with g frozen: (x, ẋ, g, ġ, seed, ṡeed); fix seed = 1, ṡeed = 0
+    let m = crate::parse::parse_module(R).unwrap();
+    let n = 37;
+    let run = |fixed: Vec<(usize, f64)>| {
+        let opts = crate::DiffOptions {
+            mode: crate::Mode::ForwardOverReverse,
+            drop_primal: true,
+            frozen: vec![2],
+            fixed,
+            ..crate::DiffOptions::default()
+        };
+        let d = crate::differentiate(&m, crate::ir::FuncId(0), &opts).unwrap();
+        let mut args = vec![
+            Arg::Buf((1..=n).map(|i| (i as f64).sin()).collect()),
+            Arg::Buf((1..=n).map(|i| (i as f64).cos()).collect()),
+            Arg::Buf(vec![0.0; n]),
+            Arg::Buf(vec![0.5; n]),
+            // what the caller passes whether or not the values are fixed
+            Arg::F64(1.0),
+            Arg::F64(0.0),
+        ];
+        run_function(&d.func, &mut args).unwrap();
+        let text = crate::print::print_function(&d.func);
+        (args[3].buf().unwrap().to_vec(), text, d.func.inst_count())
+    };
+    let (hv, text, ops) = run(vec![]);
+    let (hv1, text1, ops1) = run(vec![(4, 1.0), (5, 0.0)]);
+    // the seed and its tangent are read in the loop, unless fixed
+    assert!(text.contains("%4") && text.contains("%5"), "{text}");
+    let body = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert!(
+        !body(&text1).contains("%4,") && !body(&text1).contains("%5"),
+        "{text1}"
+    );
+    assert!(ops1 + 4 <= ops, "{ops1} ops fixed vs {ops}");
+    for (a, b) in hv1.iter().zip(&hv) {
+        assert!((a - b).abs() <= 1e-15 * b.abs().max(1.0), "{a} vs {b}");
+    }
+    assert!((hv1[0] - 0.5 - 1.147897752224595).abs() < 1e-12);
+    let bad = crate::DiffOptions {
+        mode: crate::Mode::ForwardOverReverse,
+        fixed: vec![(0, 1.0)],
+        ..crate::DiffOptions::default()
+    };
+    let e = crate::differentiate(&m, crate::ir::FuncId(0), &bad).unwrap_err();
+    assert!(e.to_string().contains("not an f64"), "{e}");
+}
+
+#[test]
 fn freezing_a_buffer_whose_stores_are_read_back_is_refused() {
     // the tangent of out[1] = out[0]·x[0] reads the primal out[0], which freezing would lose
     let src = "\
