@@ -347,29 +347,8 @@ fn fix(mut f: ir::Function, fixed: &[(usize, f64)]) -> Result<ir::Function, Erro
                 )));
             }
         };
-        let z = f.new_value(ir::Type::F64);
-        f.insts.push(ir::InstData {
-            op: ir::Op::Const(ir::Const::F64(c)),
-            args: vec![],
-            results: vec![z],
-        });
-        let inst = entities::Inst(f.insts.len() as u32 - 1);
-        for d in &mut f.insts {
-            for a in &mut d.args {
-                if *a == v {
-                    *a = z;
-                }
-            }
-        }
-        for b in &mut f.blocks {
-            for y in &mut b.yields {
-                if *y == v {
-                    *y = z;
-                }
-            }
-        }
-        let body = f.body.index();
-        f.blocks[body].insts.insert(0, inst);
+        let z = const_first(&mut f, ir::Type::F64, ir::Const::F64(c));
+        replace_uses(&mut f, v, z);
         if c == 0.0 {
             zeros.push(z);
         }
@@ -413,19 +392,31 @@ fn drop_zero_terms(f: &mut ir::Function, zeros: &[ir::Value]) {
         if w == zero {
             is_zero.insert(r);
         }
-        for d in &mut f.insts {
-            for a in &mut d.args {
-                if *a == r {
-                    *a = w;
-                }
-            }
-        }
-        for b in &mut f.blocks {
-            for y in &mut b.yields {
-                if *y == r {
-                    *y = w;
-                }
-            }
+        replace_uses(f, r, w);
+    }
+}
+
+/// A new constant `c` of type `ty`, defined first in `f`'s body (so it dominates every use).
+fn const_first(f: &mut ir::Function, ty: ir::Type, c: ir::Const) -> ir::Value {
+    let z = f.new_value(ty);
+    f.insts.push(ir::InstData {
+        op: ir::Op::Const(c),
+        args: vec![],
+        results: vec![z],
+    });
+    let inst = entities::Inst(f.insts.len() as u32 - 1);
+    let body = f.body.index();
+    f.blocks[body].insts.insert(0, inst);
+    z
+}
+
+/// Every use of `from` in `f` (arguments and yields) reads `to` instead.
+fn replace_uses(f: &mut ir::Function, from: ir::Value, to: ir::Value) {
+    let args = f.insts.iter_mut().flat_map(|d| &mut d.args);
+    let yields = f.blocks.iter_mut().flat_map(|b| &mut b.yields);
+    for a in args.chain(yields) {
+        if *a == from {
+            *a = to;
         }
     }
 }
@@ -460,14 +451,7 @@ fn zero_results(mut f: ir::Function, n: usize) -> ir::Function {
             ir::Type::F32 => ir::Const::F32(0.0),
             _ => continue,
         };
-        let z = f.new_value(ty);
-        f.insts.push(ir::InstData {
-            op: ir::Op::Const(c),
-            args: vec![],
-            results: vec![z],
-        });
-        let inst = entities::Inst(f.insts.len() as u32 - 1);
-        f.blocks[body.index()].insts.insert(0, inst);
+        let z = const_first(&mut f, ty, c);
         f.blocks[body.index()].yields[k] = z;
     }
     f

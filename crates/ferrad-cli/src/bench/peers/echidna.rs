@@ -5,16 +5,10 @@
 
 use crate::bench::cases::Mode;
 
-/// An echidna row in a build without the feature: skipped, saying how to get it.
+/// A row of this peer in a build without its feature (see [`super::not_built`]).
 #[cfg(not(feature = "peers-echidna"))]
 fn not_built(name: &'static str) -> Mode {
-    use crate::bench::cases::{ModeKind, mode};
-    let mut m = mode(name, ModeKind::Peer, || (f64::NAN, Vec::new()));
-    m.skip = Some(
-        "not built: cargo run --release -p ferrad-cli --features peers-echidna -- bench --peers"
-            .into(),
-    );
-    m
+    super::not_built(name, "peers-echidna")
 }
 
 /// The echidna row of F: `echidna::grad` on `Reverse<f64>`.

@@ -14,3 +14,16 @@
 pub mod echidna;
 pub mod jax;
 pub mod num_dual;
+
+use crate::bench::cases::{Mode, ModeKind, mode};
+
+/// An in-process peer's row in a build without its cargo `feature`: skipped, saying how to
+/// get it.
+#[allow(dead_code)] // unused when every peer feature is on
+pub(crate) fn not_built(name: &'static str, feature: &str) -> Mode {
+    let mut m = mode(name, ModeKind::Peer, || (f64::NAN, Vec::new()));
+    m.skip = Some(format!(
+        "not built: cargo run --release -p ferrad-cli --features {feature} -- bench --peers"
+    ));
+    m
+}

@@ -4,16 +4,10 @@
 
 use crate::bench::cases::Mode;
 
-/// A num-dual row in a build without the feature: skipped, saying how to get it.
+/// A row of this peer in a build without its feature (see [`super::not_built`]).
 #[cfg(not(feature = "peers-num-dual"))]
 fn not_built(name: &'static str) -> Mode {
-    use crate::bench::cases::{ModeKind, mode};
-    let mut m = mode(name, ModeKind::Peer, || (f64::NAN, Vec::new()));
-    m.skip = Some(
-        "not built: cargo run --release -p ferrad-cli --features peers-num-dual -- bench --peers"
-            .into(),
-    );
-    m
+    super::not_built(name, "peers-num-dual")
 }
 
 /// The num-dual row of F: `num_dual::gradient` on `DualSVec64<10>`.
