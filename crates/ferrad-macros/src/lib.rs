@@ -96,6 +96,7 @@ mod callees;
 mod expand;
 mod lower;
 mod nested;
+mod per_file;
 mod rewrite;
 mod sig;
 

@@ -14,19 +14,16 @@
 //!
 //! Invariant, as for [`crate::lower`]: anything this module does not recognise answers `None`
 //! and the caller keeps the operator-overloading backend, which nests through the generic
-//! twins. A proc macro sees one item at a time, so the IR of compiled reverse derivatives is
-//! kept in a process-wide table keyed by source file and name, like the registry of annotated
-//! names in [`crate::rewrite`]; an expansion that does not find it (another file, another
-//! expansion order) simply falls back.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! twins. The IR of compiled reverse derivatives is kept in a [`PerFile`] table (see
+//! [`crate::per_file`]); an expansion that does not find it (another file, another expansion
+//! order) simply falls back.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Expr, Ident, ItemFn, Lit, Stmt};
 
 use crate::attr::{Activity, Attr};
+use crate::per_file::PerFile;
 use crate::sig::{Analysed, Kind};
 
 /// One parameter of a compiled reverse derivative, as ferrad-ir's VJP takes it.
@@ -55,27 +52,21 @@ pub struct Compiled {
     returns_primal: bool,
 }
 
-static COMPILED: Mutex<Option<HashMap<(String, String), Compiled>>> = Mutex::new(None);
+static COMPILED: PerFile<Compiled> = PerFile::new();
 
 /// Records that `name` (a reverse derivative in the current file) was compiled from `ir`.
 pub fn remember(name: &Ident, ir: &str, slots: Vec<Slot>, active: Vec<bool>, returns_primal: bool) {
-    let key = (crate::rewrite::file_of(name.span()), name.to_string());
-    if let Ok(mut t) = COMPILED.lock() {
-        t.get_or_insert_with(HashMap::new).insert(
-            key,
-            Compiled {
-                ir: ir.to_string(),
-                slots,
-                active,
-                returns_primal,
-            },
-        );
-    }
+    let compiled = Compiled {
+        ir: ir.to_string(),
+        slots,
+        active,
+        returns_primal,
+    };
+    COMPILED.insert(name, compiled);
 }
 
 fn lookup(name: &Ident) -> Option<Compiled> {
-    let key = (crate::rewrite::file_of(name.span()), name.to_string());
-    COMPILED.lock().ok()?.as_ref()?.get(&key).cloned()
+    COMPILED.get_at(name)
 }
 
 /// The single call of the body: `d_f(args…)`, `d_f(args…);` or `return d_f(args…)`.

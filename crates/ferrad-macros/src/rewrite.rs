@@ -9,9 +9,6 @@
 //! becomes `FloatConst::PI()`, a call to a function annotated earlier in the same file goes
 //! to its generic twin. Anything else is left for rustc to type-check.
 
-use std::collections::BTreeSet;
-use std::sync::Mutex;
-
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::punctuated::Punctuated;
@@ -19,6 +16,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Ident, Lit, Macro, Token, Type};
 
+use crate::per_file::{PerFile, file_of};
 use crate::sig::{Float, floats_in};
 
 /// The name of the generic type parameter in generated code.
@@ -42,32 +40,17 @@ pub fn real_path(float: Float) -> TokenStream {
 //
 // A call `g(x)` inside an annotated body must reach `g`'s generic twin when `g` is itself
 // annotated (or generated), and stay a plain call when `g` is a `Real`-generic helper. A proc
-// macro cannot see other items, so expansions record the names they define, keyed by source
-// file; a later expansion in the same file redirects calls to them.
+// macro cannot see other items, so expansions record the names they define (a `PerFile`
+// table, see `crate::per_file`); a later expansion in the same file redirects calls to them.
 
-static REGISTRY: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
-
-pub(crate) fn file_of(span: Span) -> String {
-    // Outside a macro expansion (unit tests of this crate) there is no source file.
-    if proc_macro::is_available() {
-        span.unwrap().file()
-    } else {
-        String::new()
-    }
-}
+static REGISTRY: PerFile<()> = PerFile::new();
 
 pub fn register(name: &Ident) {
-    let key = (file_of(name.span()), name.to_string());
-    if let Ok(mut r) = REGISTRY.lock() {
-        r.insert(key);
-    }
+    REGISTRY.insert(name, ());
 }
 
 fn is_registered(name: &Ident, file: &str) -> bool {
-    REGISTRY
-        .lock()
-        .map(|r| r.contains(&(file.to_string(), name.to_string())))
-        .unwrap_or(false)
+    REGISTRY.get(file, &name.to_string()).is_some()
 }
 
 // ---- the rewriter ------------------------------------------------------------------------
