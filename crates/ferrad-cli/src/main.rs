@@ -22,7 +22,7 @@ enum Command {
     /// Time every mode of the seed benchmarks (DESIGN §6) beside the primal and a hand-written
     /// derivative, check every result against the reference values, print the table.
     Bench {
-        /// Problems to run: F, R, H, FH (repeatable; default all).
+        /// Problems to run: F, R, H, FH, M (ferrad::math against std) (repeatable; default all).
         #[arg(long = "problem", short = 'p')]
         problems: Vec<String>,
         /// Input size for R and H (default: 50 and 1,000,000).

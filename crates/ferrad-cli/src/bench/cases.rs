@@ -615,17 +615,20 @@ fn case_fh(peers: bool) -> Case {
     }
 }
 
-/// The cases selected by `problems` (`F`, `R`, `H`, `FH`; empty = all) at the default sizes,
-/// or at size `n` for R and H; with `peers`, the in-process peer modes (num-dual, echidna) too.
+/// The cases selected by `problems` (`F`, `R`, `H`, `FH`, `M`: `ferrad::math` against std;
+/// empty = all) at the default sizes, or at size `n` for R and H; with `peers`, the in-process
+/// peer modes (num-dual, echidna) too.
 pub fn all_cases(problems: &[String], n: Option<usize>, peers: bool) -> Result<Vec<Case>, String> {
-    let all = ["F", "R", "H", "FH"];
+    let all = ["F", "R", "H", "FH", "M"];
     let wanted: Vec<String> = if problems.is_empty() {
         all.iter().map(|s| s.to_string()).collect()
     } else {
         problems.iter().map(|p| p.to_uppercase()).collect()
     };
     if let Some(bad) = wanted.iter().find(|p| !all.contains(&p.as_str())) {
-        return Err(format!("unknown problem `{bad}`: choose from F, R, H, FH"));
+        return Err(format!(
+            "unknown problem `{bad}`: choose from F, R, H, FH, M"
+        ));
     }
     if n == Some(0) {
         return Err("--n must be at least 1".into());
@@ -640,6 +643,7 @@ pub fn all_cases(problems: &[String], n: Option<usize>, peers: bool) -> Result<V
             "F" => cases.push(case_f(peers)),
             "R" => cases.extend(sizes.iter().map(|&n| case_r(n, peers))),
             "H" => cases.extend(sizes.iter().map(|&n| case_h(n, peers))),
+            "M" => cases.extend(super::math::cases()),
             _ => cases.push(case_fh(peers)),
         }
     }

@@ -8,6 +8,7 @@ mod annotated;
 mod cases;
 mod compiled;
 mod limit;
+mod math;
 mod peers;
 mod plot;
 pub mod problems;
@@ -23,7 +24,7 @@ pub use report::Record;
 /// What to run, from the command line.
 #[derive(Clone, Debug)]
 pub struct BenchOptions {
-    /// Problems to run (`F`, `R`, `H`, `FH`); empty means all.
+    /// Problems to run (`F`, `R`, `H`, `FH`, `M`); empty means all.
     pub problems: Vec<String>,
     /// Size for R and H instead of the default sizes (50 and 1,000,000).
     pub n: Option<usize>,
