@@ -191,8 +191,6 @@ impl<T: Scalar> TapeData<T> {
         self.inst = None;
     }
 
-    // A function rather than the body of `push`'s closure: LLVM inlines it (the closure it did
-    // not, which cost 12 ns an entry on benchmark R).
     #[inline(always)]
     fn push(&mut self, entry: Entry<T>, value: T, op: impl FnOnce() -> OpRec<T>) -> u32 {
         if self.inst.is_some() {
@@ -266,16 +264,13 @@ pub(crate) fn push<T: Scalar>(
     value: T,
     op: impl FnOnce() -> OpRec<T>,
 ) -> u32 {
-    #[inline(always)]
-    fn into<T: Scalar>(
-        entry: Entry<T>,
-        value: T,
-        op: impl FnOnce() -> OpRec<T>,
-    ) -> impl FnOnce(&mut TapeData<T>) -> u32 {
+    // `inline(always)`: LLVM left this closure out of line once it pushed compact entries,
+    // which cost 12 ns an entry on benchmark R.
+    registry::with_fast(
+        tape,
         #[inline(always)]
-        move |d: &mut TapeData<T>| d.push(entry, value, op)
-    }
-    registry::with_fast(tape, into(entry, value, op))
+        |d: &mut TapeData<T>| d.push(entry, value, op),
+    )
 }
 
 /// Whether tape `tape` is instrumented (then every operation needs its own entry).
