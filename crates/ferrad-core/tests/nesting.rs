@@ -417,3 +417,15 @@ fn dual2vec_matches_nested_dualvec() {
         }
     }
 }
+
+/// A point proptest once drew: x/y = −9.056 is 0.056 from an integer, within the reach of the
+/// Hessian's finite differences (whose steps crossed the jump of `%`), so it is not sampled.
+#[test]
+fn rem_is_not_sampled_within_finite_difference_reach_of_its_jump() {
+    use ferrad_core::rules::Binary;
+    let (x, y) = (-2.7895508263102897, 0.30802942492044494);
+    let u = [(x + 3.0) / 6.0, (y + 3.0) / 6.0, 0.5];
+    assert_eq!(Prim::B(Binary::Rem).sample(&u), None);
+    // far from the jump it is
+    assert!(Prim::B(Binary::Rem).sample(&[0.8, 0.3, 0.5]).is_some());
+}

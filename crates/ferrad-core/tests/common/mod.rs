@@ -258,8 +258,13 @@ impl Prim {
                 let ok = match op {
                     Binary::Div => y.abs() >= 0.2,
                     Binary::Rem => {
+                        // `%` jumps where x/y crosses an integer. Finite differences move each
+                        // input by up to 2e-3·max(1, |input|) (of a gradient, for Hessians), so
+                        // the quotient must stay clear of an integer by twice that reach.
                         let q = x / y;
-                        y.abs() >= 0.3 && (q - q.round()).abs() >= 0.05
+                        let reach =
+                            2e-3 * (x.abs().max(1.0) + q.abs() * y.abs().max(1.0)) / y.abs();
+                        y.abs() >= 0.3 && (q - q.round()).abs() >= 0.05f64.max(2.0 * reach)
                     }
                     Binary::Powf => return Some(vec![lin(0.1, 3.0, u[0]), y]),
                     // atan2(x, y) jumps by 2π across the cut x = 0, y < 0.
