@@ -102,14 +102,18 @@ impl<T: Scalar> Nodes<T> {
 
     /// Bytes held by the recorded entries.
     pub(crate) fn bytes(&self) -> usize {
-        core::mem::size_of::<Kind>() * self.kinds.len()
-            + 4 * self.slots.len()
-            + core::mem::size_of::<T>() * self.partials.len()
+        Self::entry_bytes(self.kinds.len(), self.slots.len(), self.partials.len())
     }
 
     /// Bytes of the largest entry (a binary op).
     pub(crate) fn max_entry_bytes() -> usize {
-        1 + 2 * 4 + 2 * core::mem::size_of::<T>()
+        Self::entry_bytes(1, 2, 2)
+    }
+
+    /// Bytes of `kinds` kind bytes, `slots` parent slots and `partials` partials.
+    fn entry_bytes(kinds: usize, slots: usize, partials: usize) -> usize {
+        use core::mem::size_of;
+        size_of::<Kind>() * kinds + size_of::<u32>() * slots + size_of::<T>() * partials
     }
 
     /// Reserves room for `n` more leaves.
@@ -196,26 +200,19 @@ impl<T: Scalar> Nodes<T> {
 
     /// Every entry in the fixed-size form (parents, partials), slot 0 first.
     pub(crate) fn decode(&self) -> Vec<Node<T>> {
-        let (one, zero) = (T::one(), T::zero());
+        let (sl, pa) = (&self.slots, &self.partials);
         let (mut s, mut p) = (0, 0);
         let mut out = Vec::with_capacity(self.kinds.len());
         for &k in &self.kinds {
-            let (ns, np) = match k {
-                LEAF => (0, 0),
-                UNARY => (1, 1),
-                ADD | SUB => (2, 0),
-                _ => (2, 2),
+            // the entry as recorded, read forwards off the streams
+            let (e, ns, np) = match k {
+                LEAF => (Entry::Leaf, 0, 0),
+                UNARY => (Entry::Unary(sl[s], pa[p]), 1, 1),
+                ADD => (Entry::Add(sl[s], sl[s + 1]), 2, 0),
+                SUB => (Entry::Sub(sl[s], sl[s + 1]), 2, 0),
+                _ => (Entry::Binary(sl[s], sl[s + 1], pa[p], pa[p + 1]), 2, 2),
             };
-            let a = if ns > 0 { self.slots[s] } else { 0 };
-            let b = if ns > 1 { self.slots[s + 1] } else { 0 };
-            let (da, db) = match k {
-                LEAF => (zero, zero),
-                UNARY => (self.partials[p], zero),
-                ADD => (one, one),
-                SUB => (one, -one),
-                _ => (self.partials[p], self.partials[p + 1]),
-            };
-            out.push(Node { a, b, da, db });
+            out.push(Node::from(e));
             s += ns;
             p += np;
         }

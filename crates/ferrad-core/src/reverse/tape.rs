@@ -304,16 +304,11 @@ pub(crate) fn push_custom<T: Scalar>(
             inst.custom_rule.get_or_insert_with(|| name.to_string());
         }
         for &v in values {
-            if d.inst.is_some() {
-                let op = OpRec {
-                    code: OpCode::CustomOut,
-                    args: [0; 3],
-                    consts: [T::zero(); 3],
-                };
-                d.push_instrumented(Entry::Leaf, v, op);
-            } else {
-                d.nodes.push(Entry::Leaf);
-            }
+            d.push(Entry::Leaf, v, || OpRec {
+                code: OpCode::CustomOut,
+                args: [0; 3],
+                consts: [T::zero(); 3],
+            });
         }
         d.customs.push(CustomBlock {
             first_out: first,
@@ -480,13 +475,7 @@ impl<T: Scalar> Tape<T> {
             }
             values
                 .iter()
-                .map(|&v| {
-                    let i = match d.inst {
-                        None => d.nodes.push(Entry::Leaf),
-                        Some(_) => d.push_instrumented(Entry::Leaf, v, input_op()),
-                    };
-                    Var::from_parts(v, i, self.id)
-                })
+                .map(|&v| Var::from_parts(v, d.push(Entry::Leaf, v, input_op), self.id))
                 .collect()
         })
     }
