@@ -74,7 +74,7 @@ impl Isa {
     /// `ferrad::math::tanh_f32` (its exact product by FMA when the code has it).
     #[inline(always)]
     pub fn tanh_f32(self, x: f32) -> f32 {
-        math::tanh_with(x as f64, self.fma) as f32
+        math::tanh_f32_with(x, self.fma)
     }
     /// `ferrad::math::tan` (its exact products by FMA when the code has it).
     #[inline(always)]
@@ -94,7 +94,7 @@ impl Isa {
     /// `ferrad::math::cbrt_f32` (its exact product by FMA when the code has it).
     #[inline(always)]
     pub fn cbrt_f32(self, x: f32) -> f32 {
-        math::cbrt_with(x as f64, self.fma) as f32
+        math::cbrt_f32_with(x, self.fma)
     }
 
     same_math! {

@@ -82,7 +82,13 @@ pub fn cosh(x: f64) -> f64 {
 /// tanh for f32 (evaluated in f64, rounded once). Domain: all f32. Max error 0.5 ulp + ε.
 #[inline]
 pub fn tanh_f32(x: f32) -> f32 {
-    tanh(x as f64) as f32
+    tanh_f32_with(x, false)
+}
+
+/// [`tanh_f32`], with its exact product by FMA when `fma` (see [`crate::simd::Isa`]).
+#[inline(always)]
+pub(crate) fn tanh_f32_with(x: f32, fma: bool) -> f32 {
+    tanh_with(x as f64, fma) as f32
 }
 
 /// sinh for f32 (evaluated in f64). Domain: all f32. Max error 0.5 ulp + ε.

@@ -116,10 +116,12 @@ mod trig;
 
 pub use exp_log::{exp, exp_f32, exp_m1, exp_m1_f32, ln, ln_1p, ln_1p_f32, ln_f32};
 pub use hyperbolic::{cosh, cosh_f32, sinh, sinh_f32, tanh, tanh_f32};
+pub(crate) use hyperbolic::{tanh_f32_with, tanh_with};
 pub use inverse_trig::{acos, acos_f32, asin, asin_f32, atan, atan_f32, atan2, atan2_f32};
 pub use pow::{cbrt, cbrt_f32, powf, powf_f32};
+pub(crate) use pow::{cbrt_f32_with, cbrt_with, powf_with};
+pub(crate) use trig::tan_with;
 pub use trig::{TRIG_MAX, cos, cos_f32, sin, sin_cos, sin_cos_f32, sin_f32, tan, tan_f32};
-pub(crate) use {hyperbolic::tanh_with, pow::cbrt_with, pow::powf_with, trig::tan_with};
 
 /// The vectorizable elementary functions for a float type, so generic code can call
 /// `Elementary::exp(x)` for `f64` and `f32` alike. Each method forwards to the free function of

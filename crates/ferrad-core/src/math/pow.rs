@@ -186,5 +186,11 @@ pub(crate) fn cbrt_with(x: f64, fma: bool) -> f64 {
 /// Cube root for f32 (evaluated in f64, rounded once). Domain: all f32. Max error 0.5 ulp + ε.
 #[inline]
 pub fn cbrt_f32(x: f32) -> f32 {
-    cbrt(x as f64) as f32
+    cbrt_f32_with(x, false)
+}
+
+/// [`cbrt_f32`], with its exact product by FMA when `fma` (see [`crate::simd::Isa`]).
+#[inline(always)]
+pub(crate) fn cbrt_f32_with(x: f32, fma: bool) -> f32 {
+    cbrt_with(x as f64, fma) as f32
 }
