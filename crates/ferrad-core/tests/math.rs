@@ -33,6 +33,51 @@ fn accuracy_f32() {
     check_accuracy(accuracy::Precision::F32);
 }
 
+/// std's value of the function `name` at (a, b), as `accuracy` measures against.
+fn std_values(name: &str, a: f64, b: f64) -> Vec<f64> {
+    match name {
+        "exp" => vec![a.exp()],
+        "exp_m1" => vec![a.exp_m1()],
+        "ln" => vec![a.ln()],
+        "ln_1p" => vec![a.ln_1p()],
+        "sin" => vec![a.sin()],
+        "cos" => vec![a.cos()],
+        "sin_cos" => vec![a.sin(), a.cos()],
+        "tan" => vec![a.tan()],
+        "tanh" => vec![a.tanh()],
+        "sinh" => vec![a.sinh()],
+        "cosh" => vec![a.cosh()],
+        "atan" => vec![a.atan()],
+        "atan2" => vec![a.atan2(b)],
+        "asin" => vec![a.asin()],
+        "acos" => vec![a.acos()],
+        "powf" => vec![a.powf(b)],
+        "cbrt" => vec![a.cbrt()],
+        _ => panic!("no std function for {name}"),
+    }
+}
+
+#[test]
+fn the_exported_points_are_the_measured_ones_with_our_results() {
+    // `for_each_f64` feeds tools/mpfr_accuracy.py: the arguments `measure` takes, as many, and
+    // our results at them (so the same worst error against std).
+    for name in accuracy::names() {
+        let row = accuracy::measure(name, accuracy::Precision::F64, 500, 11);
+        let mut count = 0u64;
+        let mut worst = 0.0f64;
+        accuracy::for_each_f64(name, 500, 11, |a, b, results| {
+            count += 1;
+            let want = std_values(name, a, b);
+            assert_eq!(results.len(), want.len(), "{name}");
+            for (&got, &w) in results.iter().zip(&want) {
+                worst = worst.max(accuracy::ulp_err_f64(got, w));
+            }
+        });
+        assert_eq!(count, row.points, "{name}");
+        assert_eq!(worst, row.max_ulp, "{name}");
+    }
+}
+
 /// NaN, ±inf, ±0, or the sign of a finite nonzero value.
 fn class(v: f64) -> &'static str {
     if v.is_nan() {

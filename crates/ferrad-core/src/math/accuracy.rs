@@ -454,15 +454,59 @@ pub fn bound(name: &str, precision: Precision) -> f64 {
     }
 }
 
+fn case(name: &str) -> Case {
+    cases()
+        .into_iter()
+        .find(|c| c.name == name)
+        .expect("unknown function")
+}
+
+/// Calls `visit(a, b)` with every argument [`measure`] evaluates `case` at, in its order: the
+/// special values (all pairs of them for two-argument functions), then `points` random ones
+/// (`b` is the second argument of atan2/powf, 0 for the others).
+fn arguments(case: &Case, f32: bool, points: u64, seed: u64, mut visit: impl FnMut(f64, f64)) {
+    let mut rng = Rng::new(seed ^ (case.name.len() as u64 * 0x1234_5678_9abc));
+    let in_domain = |x: f64| !(case.trig && x.is_finite() && x.abs() > TRIG_MAX);
+    let sp: Vec<f64> = if f32 {
+        specials_f32().iter().map(|&v| v as f64).collect()
+    } else {
+        specials()
+    }
+    .into_iter()
+    .filter(|&x| in_domain(x))
+    .collect();
+    match case.kind {
+        Kind::One { .. } | Kind::SinCos => {
+            let pieces = if f32 { case.pieces32 } else { case.pieces64 };
+            for &x in &sp {
+                visit(x, 0.0);
+            }
+            for i in 0..points {
+                visit(
+                    pieces[(i % pieces.len() as u64) as usize].sample(&mut rng),
+                    0.0,
+                );
+            }
+        }
+        Kind::Two { sample, .. } => {
+            for &a in &sp {
+                for &b in &sp {
+                    visit(a, b);
+                }
+            }
+            for _ in 0..points {
+                let (a, b) = sample(&mut rng, f32);
+                visit(a, b);
+            }
+        }
+    }
+}
+
 /// Measure one function (by name) in one precision over `points` random points plus the
 /// special values (and, for two-argument functions, all pairs of them).
 pub fn measure(name: &str, precision: Precision, points: u64, seed: u64) -> Row {
-    let case = cases()
-        .into_iter()
-        .find(|c| c.name == name)
-        .expect("unknown function");
+    let case = case(name);
     let f32 = precision == Precision::F32;
-    let mut rng = Rng::new(seed ^ (name.len() as u64 * 0x1234_5678_9abc));
     let mut worst = (0.0f64, (0.0, 0.0));
     let mut count = 0u64;
     let mut note = |err: f64, x: f64, y: f64| {
@@ -471,88 +515,46 @@ pub fn measure(name: &str, precision: Precision, points: u64, seed: u64) -> Row 
             worst = (err, (x, y));
         }
     };
-    let pieces = if f32 { case.pieces32 } else { case.pieces64 };
-    let sp64 = specials();
-    let sp32: Vec<f64> = specials_f32().iter().map(|&v| v as f64).collect();
-    let in_domain = |x: f64| !(case.trig && x.is_finite() && x.abs() > TRIG_MAX);
-    let sp: Vec<f64> = if f32 { sp32 } else { sp64 }
-        .into_iter()
-        .filter(|&x| in_domain(x))
-        .collect();
-    let sp = &sp;
-    match case.kind {
+    let eval = |x: f64, y: f64| match case.kind {
         Kind::One {
             ours,
             ours32,
             reference,
         } => {
-            let eval = |x: f64| {
-                if f32 {
-                    let xf = x as f32;
-                    ulp_err_f32(ours32(xf), reference(xf as f64))
-                } else {
-                    ulp_err_f64(ours(x), reference(x))
-                }
-            };
-            for &x in sp {
-                let e = eval(x);
-                note(e, x, 0.0);
-            }
-            for i in 0..points {
-                let x = pieces[(i % pieces.len() as u64) as usize].sample(&mut rng);
-                let e = eval(x);
-                note(e, x, 0.0);
+            if f32 {
+                let xf = x as f32;
+                ulp_err_f32(ours32(xf), reference(xf as f64))
+            } else {
+                ulp_err_f64(ours(x), reference(x))
             }
         }
         Kind::SinCos => {
-            let eval = |x: f64| {
-                if f32 {
-                    let xf = x as f32;
-                    let (s, c) = sin_cos_f32(xf);
-                    let xd = xf as f64;
-                    ulp_err_f32(s, xd.sin()).max(ulp_err_f32(c, xd.cos()))
-                } else {
-                    let (s, c) = sin_cos(x);
-                    ulp_err_f64(s, x.sin()).max(ulp_err_f64(c, x.cos()))
-                }
-            };
-            for &x in sp {
-                let e = eval(x);
-                note(e, x, 0.0);
-            }
-            for i in 0..points {
-                let x = pieces[(i % pieces.len() as u64) as usize].sample(&mut rng);
-                let e = eval(x);
-                note(e, x, 0.0);
+            if f32 {
+                let xf = x as f32;
+                let (s, c) = sin_cos_f32(xf);
+                let xd = xf as f64;
+                ulp_err_f32(s, xd.sin()).max(ulp_err_f32(c, xd.cos()))
+            } else {
+                let (s, c) = sin_cos(x);
+                ulp_err_f64(s, x.sin()).max(ulp_err_f64(c, x.cos()))
             }
         }
         Kind::Two {
             ours,
             ours32,
             reference,
-            sample,
+            ..
         } => {
-            let eval = |y: f64, x: f64| {
-                if f32 {
-                    let (yf, xf) = (y as f32, x as f32);
-                    ulp_err_f32(ours32(yf, xf), reference(yf as f64, xf as f64))
-                } else {
-                    ulp_err_f64(ours(y, x), reference(y, x))
-                }
-            };
-            for &a in sp {
-                for &b in sp {
-                    let e = eval(a, b);
-                    note(e, a, b);
-                }
-            }
-            for _ in 0..points {
-                let (a, b) = sample(&mut rng, f32);
-                let e = eval(a, b);
-                note(e, a, b);
+            let (a, b) = (x, y);
+            if f32 {
+                let (af, bf) = (a as f32, b as f32);
+                ulp_err_f32(ours32(af, bf), reference(af as f64, bf as f64))
+            } else {
+                ulp_err_f64(ours(a, b), reference(a, b))
             }
         }
-    }
+    };
+    arguments(&case, f32, points, seed, |x, y| note(eval(x, y), x, y));
     Row {
         name: case.name,
         precision,
@@ -562,6 +564,22 @@ pub fn measure(name: &str, precision: Precision, points: u64, seed: u64) -> Row 
         points: count,
         bound: bound(case.name, precision),
     }
+}
+
+/// The f64 arguments [`measure`] evaluates `name` at, in the same order, with our results:
+/// `visit(a, b, results)`, where `b` is the second argument of atan2/powf (0 for the others)
+/// and `results` holds the one value (sin and cos for `sin_cos`). For measuring against a
+/// reference outside Rust (`tools/mpfr_accuracy.py`).
+pub fn for_each_f64(name: &str, points: u64, seed: u64, mut visit: impl FnMut(f64, f64, &[f64])) {
+    let case = case(name);
+    arguments(&case, false, points, seed, |a, b| match case.kind {
+        Kind::One { ours, .. } => visit(a, b, &[ours(a)]),
+        Kind::SinCos => {
+            let (s, c) = sin_cos(a);
+            visit(a, b, &[s, c]);
+        }
+        Kind::Two { ours, .. } => visit(a, b, &[ours(a, b)]),
+    });
 }
 
 /// The Markdown table of `rows`.
