@@ -1,52 +1,64 @@
-//! Hyperbolic functions: `tanh`, `sinh`, `cosh`, all built on the reduced exponential
-//! (x = n·ln2 + r, q = e^r − 1) of [`super::kernel::exp_parts`].
+//! Hyperbolic functions: `tanh`, `sinh`, `cosh`, built on the reduced exponential
+//! (x = n·ln2 + r, q = e^r − 1; [`super::kernel::exp_parts`]).
 //!
-//! tanh |x| = T/(T + 2) below 0.55 and 1 − 2/(T + 2) above, T = e^(2|x|) − 1 carried as a
-//! double-double, with one division (so it inlines and vectorizes), losing bits at neither the
-//! tiny nor the saturated end. sinh and cosh use e^|x|/2 = 2^(n−1)·(1 + q) (exact
-//! halving, so they stay finite up to 710.47 where e^x alone overflows), plus e^|x| − 1 for
-//! sinh below 1 where e^a/2 − e^-a/2 would cancel.
+//! tanh |x| is an odd polynomial below 0.625 and 1 − 2/(e^(2|x|) + 1) above: one division and
+//! no double-double steps, so it inlines into loops and vectorizes, and in the AVX2 + FMA copy
+//! of [`crate::simd::dispatch`] its polynomials run on fused multiply-adds. sinh and cosh use
+//! e^|x|/2 = 2^(n−1)·(1 + q) (exact halving, so they stay finite up to 710.47 where e^x alone
+//! overflows), plus e^|x| − 1 for sinh below 1 where e^a/2 − e^-a/2 would cancel.
 
 use super::exp_log::expm1_from_parts;
-use super::kernel::{abs, exp_parts, fast_two_sum, pow2i, scale, sel, two_prod_with, with_sign_of};
+use super::kernel::{
+    EXPM1_TAYLOR, LN2_HI, LN2_LO, LOG2E, abs, exp_parts, mul_add_with, poly12, pow2i, round_int,
+    scale, sel, with_sign_of,
+};
 
-/// Hyperbolic tangent. Domain: all f64. Max error about 1 ulp (see the table);
-/// tanh(±0) = ±0, tanh(±inf) = ±1, NaN → NaN.
+/// Hyperbolic tangent. Domain: all f64. Max error 1.3 ulp (see the table); tanh(±0) = ±0,
+/// tanh(±inf) = ±1, NaN → NaN.
 ///
-/// One division, so that LLVM inlines it into loops and vectorizes them: with
-/// T = e^(2|x|) − 1 and D = T + 2 carried as double-doubles (from the reduced exponential,
-/// exactly), tanh |x| = T/D below 0.55 and 1 − 2/D above (neither cancels); the quotient
-/// is corrected by its exact remainder.
+/// Branch-free, with one division, so that LLVM inlines it into loops and vectorizes them.
 #[inline]
 pub fn tanh(x: f64) -> f64 {
     tanh_with(x, false)
 }
 
-/// [`tanh`], with its exact product by FMA when `fma` (see [`crate::simd::Isa`]).
+/// Below |x| = 0.625: tanh x = x + x³·P(x²), P of degree 11 (`tools/tanh_coefficients.py`;
+/// approximation error 0.014·2^-53, and the x³·P term is at most 12% of the sum, so its
+/// roundings count an eighth).
+const TANH_SMALL: [f64; 12] = [
+    -0.333_333_333_333_333_3,
+    0.133_333_333_333_330_42,
+    -0.053_968_253_967_896_99,
+    0.021_869_488_519_008_305,
+    -0.008_863_235_103_240_878,
+    0.003_592_121_751_154_962_2,
+    -0.001_455_775_412_047_805_5,
+    0.000_589_660_657_775_704_3,
+    -0.000_237_590_649_605_556_2,
+    9.257_116_129_556_769e-5,
+    -3.120_110_142_579_74e-5,
+    6.485_163_482_793_113e-6,
+];
+
+/// [`tanh`], with its polynomials on fused multiply-adds when `fma` (see
+/// [`crate::simd::Isa`]): the two may differ in the last bit, both within the bound.
 #[inline(always)]
 pub(crate) fn tanh_with(x: f64, fma: bool) -> f64 {
     let a = abs(x);
     // tanh 20 = 1 − 8.5e-18 rounds to 1; +inf clamps too, NaN passes (`NaN > 20` is false).
     let a = if a > 20.0 { 20.0 } else { a };
-    // 2a = n·ln2 + r, e^r − 1 = qh + ql; T = (2^n − 1) + 2^n·q (2^n − 1 and 2^n·qh exact)
-    let p = exp_parts(2.0 * a);
-    let s = pow2i(p.n);
-    // (n >= 0: 2^n − 1 is 0 or outweighs 2^n·qh, |qh| < 0.42, so Fast2Sum is exact)
-    let (th, tl) = fast_two_sum(s - 1.0, s * p.qh);
-    let tl = tl + s * p.ql;
-    let (dh, dl) = fast_two_sum(th.max(2.0), th.min(2.0));
-    let dl = dl + tl;
-    let small = a < 0.55;
-    let (nh, nl) = (sel(small, th, 2.0), sel(small, tl, 0.0));
-    // (nh + nl)/(dh + dl) = q0 + (nh − q0·dh + nl − q0·dl)/(dh + dl) for any q0 near it: the
-    // remainder is exact to first order (q0·dh by TwoProduct), so q0 = nh·(1/dh) may be an
-    // ulp off and the one division is 1/dh.
-    let inv = 1.0 / dh;
-    let q0 = nh * inv;
-    let (p, pe) = two_prod_with(q0, dh, fma);
-    let rem = ((nh - p) - pe) + (nl - q0 * dl);
-    let q = q0 + rem * inv;
-    with_sign_of(sel(small, q, 1.0 - q), x)
+    let z = a * a;
+    let small = mul_add_with(a * z, poly12(&TANH_SMALL, z, fma), a, fma);
+    // Above 0.625, 1 − 2/D with D = e^(2a) + 1 = 2^n·q + (2^n + 1), where 2a = n·ln2 + r and
+    // q = e^r − 1: 2^n·q is exact, so D is rounded once, and 2/D <= 0.45 damps its error (and
+    // the division's) to at most 0.8 of an ulp of the result.
+    let y = 2.0 * a;
+    let n = round_int(y * LOG2E);
+    let r = mul_add_with(-n, LN2_LO, y - n * LN2_HI, fma); // n·LN2_HI is exact
+    let q = mul_add_with(r * r, poly12(&EXPM1_TAYLOR, r, fma), r, fma);
+    let s = pow2i(n);
+    let large = 1.0 - 2.0 / mul_add_with(s, q, s + 1.0, fma);
+    with_sign_of(sel(a < 0.625, small, large), x)
 }
 
 /// Hyperbolic sine. Domain: all f64. Max error about 1.5 ulp; sinh(±0) = ±0, overflow to
@@ -85,7 +97,7 @@ pub fn tanh_f32(x: f32) -> f32 {
     tanh_f32_with(x, false)
 }
 
-/// [`tanh_f32`], with its exact product by FMA when `fma` (see [`crate::simd::Isa`]).
+/// [`tanh_f32`], through [`tanh_with`]'s fused polynomials when `fma`.
 #[inline(always)]
 pub(crate) fn tanh_f32_with(x: f32, fma: bool) -> f32 {
     tanh_with(x as f64, fma) as f32

@@ -109,38 +109,53 @@ pub(crate) fn two_prod_with(a: f64, b: f64, fma: bool) -> (f64, f64) {
     }
 }
 
+/// `a·b + c`: one fused multiply-add when `fma` (a constant after inlining: true only in code
+/// compiled for FMA, see [`crate::simd::Isa`]), else a rounded product and a rounded sum.
+#[inline(always)]
+pub(crate) fn mul_add_with(a: f64, b: f64, c: f64, fma: bool) -> f64 {
+    if fma { a.mul_add(b, c) } else { a * b + c }
+}
+
+/// `c[0] + c[1]·z + … + c[11]·z¹¹` in Estrin's scheme (pairs, then pairs of pairs: a short
+/// dependency chain), each step fused when `fma`.
+#[inline(always)]
+pub(crate) fn poly12(c: &[f64; 12], z: f64, fma: bool) -> f64 {
+    let z2 = z * z;
+    let z4 = z2 * z2;
+    let p01 = mul_add_with(z, c[1], c[0], fma);
+    let p23 = mul_add_with(z, c[3], c[2], fma);
+    let p45 = mul_add_with(z, c[5], c[4], fma);
+    let p67 = mul_add_with(z, c[7], c[6], fma);
+    let p89 = mul_add_with(z, c[9], c[8], fma);
+    let pab = mul_add_with(z, c[11], c[10], fma);
+    let q0 = mul_add_with(z2, p23, p01, fma);
+    let q1 = mul_add_with(z2, p67, p45, fma);
+    let q2 = mul_add_with(z2, pab, p89, fma);
+    mul_add_with(z4, mul_add_with(z4, q2, q1, fma), q0, fma)
+}
+
+/// Taylor coefficients of (e^r − 1 − r)/r² to degree 11 (e^r − 1 to degree 13).
+pub(crate) const EXPM1_TAYLOR: [f64; 12] = [
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+    1.0 / 40320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+];
+
 /// e^r − 1 for |r| <= 0.35 as an unevaluated sum hi + lo (Taylor to degree 13; truncation
 /// error < 2^-56 relative; the final addition r + r²·p is kept exact).
 #[inline(always)]
 pub(crate) fn expm1_poly(r: f64) -> (f64, f64) {
-    const C: [f64; 12] = [
-        1.0 / 2.0,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5040.0,
-        1.0 / 40320.0,
-        1.0 / 362_880.0,
-        1.0 / 3_628_800.0,
-        1.0 / 39_916_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 6_227_020_800.0,
-    ];
-    // Estrin-style pairs for instruction-level parallelism.
-    let r2 = r * r;
-    let r4 = r2 * r2;
-    let p01 = C[0] + r * C[1];
-    let p23 = C[2] + r * C[3];
-    let p45 = C[4] + r * C[5];
-    let p67 = C[6] + r * C[7];
-    let p89 = C[8] + r * C[9];
-    let pab = C[10] + r * C[11];
-    let q0 = p01 + r2 * p23;
-    let q1 = p45 + r2 * p67;
-    let q2 = p89 + r2 * pab;
-    let p = q0 + r4 * (q1 + r4 * q2);
-    fast_two_sum(r, r2 * p)
+    let p = poly12(&EXPM1_TAYLOR, r, false);
+    fast_two_sum(r, r * r * p)
 }
 
 /// The reduced exponential: x = n·ln2 + r and e^r − 1 = qh + ql.
