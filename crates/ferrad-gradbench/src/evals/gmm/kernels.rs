@@ -179,6 +179,10 @@ fn moment_tile(isa: Isa, wx: &[[f64; ROWS]], x: &[[f64; LANES]], tile: &mut [[f6
     *tile = acc;
 }
 
+/// Row blocks per column panel: the weighted rows are cut from the panels.
+const HALVES: usize = LANES / ROWS;
+const _: () = assert!(LANES.is_multiple_of(ROWS));
+
 /// The weighted moments of each component from the points, packed once ([`MomentKernel::new`])
 /// and reused for every component ([`MomentKernel::component`]).
 pub struct MomentKernel {
@@ -186,14 +190,11 @@ pub struct MomentKernel {
     n: usize,
     /// Column panels: `panels[p·n + i]` is coordinates `p·LANES..` of point `i` (zero past `d`).
     panels: Vec<[f64; LANES]>,
-    /// Row blocks: `rows[a·n + i]` is coordinates `a·ROWS..` of point `i` (zero past `d`).
-    rows: Vec<[f64; ROWS]>,
     /// `d` rounded up to `LANES`, over `LANES`.
     col_panels: usize,
-    /// Scratch: the weighted rows of one point block, `wx[a·POINT_BLOCK + i]`.
+    /// Scratch: the weighted rows of one point block, `wx[a·POINT_BLOCK + i]` for the row
+    /// block `a` (coordinates `a·ROWS..`).
     wx: Vec<[f64; ROWS]>,
-    /// Scratch: the current point block's weights.
-    w: Vec<f64>,
     /// Scratch: the second moment by tiles, `m2[a·col_panels + p]`.
     m2: Vec<[[f64; LANES]; ROWS]>,
     /// Scratch: the first moment by panels.
@@ -204,77 +205,73 @@ impl MomentKernel {
     /// Packs the `n × d` row-major points `x` (`d > 0`).
     pub fn new(x: &[f64], d: usize) -> Self {
         let n = x.len() / d;
-        let (row_blocks, col_panels) = (d.div_ceil(ROWS), d.div_ceil(LANES));
+        let col_panels = d.div_ceil(LANES);
         let mut panels = vec![[0.0; LANES]; col_panels * n];
-        let mut rows = vec![[0.0; ROWS]; row_blocks * n];
         for (i, xi) in x.chunks_exact(d).enumerate() {
             for (j, &v) in xi.iter().enumerate() {
                 panels[(j / LANES) * n + i][j % LANES] = v;
-                rows[(j / ROWS) * n + i][j % ROWS] = v;
             }
         }
         MomentKernel {
             d,
             n,
             panels,
-            rows,
             col_panels,
-            wx: vec![[0.0; ROWS]; row_blocks * POINT_BLOCK],
-            w: vec![0.0; POINT_BLOCK],
-            m2: vec![[[0.0; LANES]; ROWS]; row_blocks * col_panels],
+            wx: vec![[0.0; ROWS]; col_panels * HALVES * POINT_BLOCK],
+            m2: vec![[[0.0; LANES]; ROWS]; col_panels * HALVES * col_panels],
             m1: vec![[0.0; LANES]; col_panels],
         }
     }
 
-    /// Component `ik`'s moments under the weights `weights[i·k + ik]` (`n × k` row-major) into
-    /// `out`: `w`, `m1` and the lower triangle of `m2` (the upper one is left as it is, as by
-    /// [`Moments::add`]). Only the tiles that meet the lower triangle are computed.
-    pub fn component(&mut self, weights: &[f64], k: usize, ik: usize, out: &mut Moments) {
+    /// The moments under the weights `w` (one per point) into `out`: `w`, `m1` and the lower
+    /// triangle of `m2` (the upper one is left as it is, as by [`Moments::add`]). Only the
+    /// tiles that meet the lower triangle are computed.
+    ///
+    /// Block by block of points, in two passes over the block's panels: the first weights them
+    /// (`m1` and the rows `wx`), the second runs the tiles, panel-major so that a panel's slice
+    /// stays in L1 while the row blocks pass; the panels are read from memory only once.
+    pub fn component(&mut self, w: &[f64], out: &mut Moments) {
         let (d, n, col_panels) = (self.d, self.n, self.col_panels);
-        let (panels, rows) = (&self.panels, &self.rows);
-        let (wx, wb, m2, m1) = (&mut self.wx, &mut self.w, &mut self.m2, &mut self.m1);
+        let panels = &self.panels;
+        let (wx, m2, m1) = (&mut self.wx, &mut self.m2, &mut self.m1);
+        let row_blocks = d.div_ceil(ROWS);
         dispatch(
             #[inline(always)]
             move |isa| {
                 m2.fill([[0.0; LANES]; ROWS]);
                 m1.fill([0.0; LANES]);
-                let mut total = 0.0;
                 for i0 in (0..n).step_by(POINT_BLOCK) {
                     let len = POINT_BLOCK.min(n - i0);
-                    let wb = &mut wb[..len];
-                    for (w, row) in wb.iter_mut().zip(weights[i0 * k + ik..].iter().step_by(k)) {
-                        *w = *row;
-                        total += *row;
-                    }
-                    for (wx_a, x_a) in wx.chunks_exact_mut(POINT_BLOCK).zip(rows.chunks_exact(n)) {
-                        for ((o, x), &w) in wx_a.iter_mut().zip(&x_a[i0..i0 + len]).zip(wb.iter()) {
-                            *o = x.map(|v| w * v);
-                        }
-                    }
-                    for (p, m1p) in m1.iter_mut().enumerate() {
+                    let wb = &w[i0..i0 + len];
+                    let wx_panels = wx.chunks_exact_mut(HALVES * POINT_BLOCK);
+                    for ((x_p, m1p), wx_p) in
+                        panels.chunks_exact(n).zip(m1.iter_mut()).zip(wx_panels)
+                    {
+                        let x_p = &x_p[i0..i0 + len];
                         // in a local, for the same reason as the tiles
                         let mut acc = *m1p;
-                        for (x, &w) in panels[p * n + i0..][..len].iter().zip(wb.iter()) {
+                        for (x, &wi) in x_p.iter().zip(wb) {
                             for (m, &v) in acc.iter_mut().zip(x) {
-                                *m = fma(isa, w, v, *m);
+                                *m = fma(isa, wi, v, *m);
                             }
                         }
                         *m1p = acc;
+                        for (h, wx_a) in wx_p.chunks_exact_mut(POINT_BLOCK).enumerate() {
+                            for ((o, x), &wi) in wx_a.iter_mut().zip(x_p).zip(wb) {
+                                *o = std::array::from_fn(|t| wi * x[h * ROWS + t]);
+                            }
+                        }
                     }
-                    for (a, wx_a) in wx.chunks_exact(POINT_BLOCK).enumerate() {
-                        // the panels holding a column ≤ the block's last row
-                        let last_row = ((a + 1) * ROWS).min(d) - 1;
-                        for p in 0..=last_row / LANES {
-                            moment_tile(
-                                isa,
-                                &wx_a[..len],
-                                &panels[p * n + i0..][..len],
-                                &mut m2[a * col_panels + p],
-                            );
+                    for p in 0..col_panels {
+                        let x_p = &panels[p * n + i0..][..len];
+                        // the row blocks reaching column p·LANES or beyond (the lower triangle)
+                        let rows = wx.chunks_exact(POINT_BLOCK).enumerate().take(row_blocks);
+                        for (a, wx_a) in rows.skip(p * HALVES) {
+                            moment_tile(isa, &wx_a[..len], x_p, &mut m2[a * col_panels + p]);
                         }
                     }
                 }
-                out.w = total;
+                out.w = w.iter().sum();
                 for (j, m) in out.m1.iter_mut().enumerate() {
                     *m = m1[j / LANES][j % LANES];
                 }
@@ -312,7 +309,7 @@ mod tests {
     fn sizes() -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         for d in [1, 3, 4, 5, 8, 9, 13] {
-            for (k, n) in [(1, 1), (1, 7), (3, 8), (2, 13), (4, 130), (1, 257)] {
+            for (k, n) in [(2, 0), (1, 1), (1, 7), (3, 8), (2, 13), (4, 130), (1, 257)] {
                 out.push((d, k, n));
             }
         }
@@ -372,7 +369,8 @@ mod tests {
                 for (xi, &w) in x.chunks_exact(d).zip(weights.iter().skip(ik).step_by(k)) {
                     want.add(w, xi);
                 }
-                kernel.component(&weights, k, ik, &mut got);
+                let w: Vec<f64> = weights.iter().skip(ik).step_by(k).copied().collect();
+                kernel.component(&w, &mut got);
                 let scale = want.w.abs() + 1.0;
                 let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * scale;
                 let at = format!("d = {d}, k = {k}, n = {n}, component {ik}");

@@ -394,18 +394,21 @@ impl Gmm {
         let (g_q, g_l) = rest.split_at_mut(k * d);
         let (n, gamma, m) = self.rest_args();
         d_rest(alpha, g_alpha, q, g_q, l, g_l, max(alpha), n, gamma, m, 1.0);
-        // the posterior weights wᵢₖ = ∂ lse(βᵢ·)/∂βᵢₖ, in place of the βs
-        let mut weights = self.betas(p);
+        // the posterior weights wᵢₖ = ∂ lse(βᵢ·)/∂βᵢₖ, stored k × n (each component's contiguous)
+        let betas = self.betas(p);
+        let mut weights = vec![0.0; k * self.n];
         let mut w_row = vec![0.0; k];
-        for row in weights.chunks_exact_mut(k) {
+        for (i, row) in betas.chunks_exact(k).enumerate() {
             w_row.fill(0.0);
             d_lse_shifted(row, &mut w_row, max(row), 1.0);
-            row.copy_from_slice(&w_row);
+            for (w, &v) in weights[i..].iter_mut().step_by(self.n).zip(&w_row) {
+                *w = v;
+            }
         }
         let mut moments = Moments::zero(d);
         let mut kernel = MomentKernel::new(&self.x, d);
         for ik in 0..k {
-            kernel.component(&weights, k, ik, &mut moments);
+            kernel.component(&weights[ik * self.n..(ik + 1) * self.n], &mut moments);
             g_alpha[ik] += d_weighted_beta_sum(
                 alpha[ik],
                 &mu[ik * d..(ik + 1) * d],
@@ -503,7 +506,7 @@ mod tests {
     fn compiled_pieces_agree_with_the_generic_objective_and_its_tape() {
         assert_eq!(__FERRAD_BACKEND_d_weighted_beta_sum, "ir");
         assert_eq!(__FERRAD_BACKEND_d_rest, "ir");
-        for (d, k, n) in [(1, 1, 2), (3, 2, 5), (5, 3, 7)] {
+        for (d, k, n) in [(1, 1, 2), (3, 2, 5), (5, 3, 7), (2, 2, 0), (9, 2, 19)] {
             let (g, p) = problem(d, k, n);
             let want = g.objective(&p);
             let got = g.primal(&p);
