@@ -36,7 +36,7 @@ use super::lse::{d_lse_shifted, lse, max};
 use crate::timing::{Evaluated, Prepare, Runs, parse};
 use kernels::{MomentKernel, PointBlocks};
 
-mod kernels;
+pub mod kernels;
 
 #[derive(Deserialize)]
 struct Input {
