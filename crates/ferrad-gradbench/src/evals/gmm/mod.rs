@@ -17,8 +17,9 @@
 //! 3. the terms that do not involve the data (`−n·lse(α)` and the prior) are one compiled
 //!    derivative, of [`rest_compiled`].
 //!
-//! The moments enter as `Const` slices and scalars (no shadow, no adjoint). The primal evaluates the `β`s with `exp(qₖ)` and `αₖ + Σⱼ qₖⱼ` hoisted
-//! out of the loop over points, component by component (so `Qₖ` stays in cache).
+//! The moments enter as `Const` slices and scalars (no shadow, no adjoint). The two parts that
+//! cost `n·k·d²` — the `β`s (in the primal and in step 1) and the second moments (step 2) —
+//! are plain `f64` matrix products, computed by the register-blocked kernels of [`kernels`].
 //!
 //! Invariant: the generic [`Gmm::objective`] (with [`beta`] and [`Gmm::rest`]) is the reference
 //! definition; the fast primal [`Gmm::primal`], [`weighted_beta_sum_compiled`] (equal to
@@ -33,6 +34,9 @@ use serde_json::{Value, json};
 
 use super::lse::{d_lse_shifted, lse, max};
 use crate::timing::{Evaluated, Prepare, Runs, parse};
+use kernels::{MomentKernel, PointBlocks};
+
+pub mod kernels;
 
 #[derive(Deserialize)]
 struct Input {
@@ -351,40 +355,19 @@ impl Gmm {
         slse + self.rest(p) + self.constant()
     }
 
-    /// `βᵢₖ` for every point and component, `n × k` row-major: component by component, with
-    /// `exp(qₖ)` and `αₖ + Σⱼ qₖⱼ` hoisted out of the loop over points (the same arithmetic as
-    /// [`beta`]).
+    /// `βᵢₖ` for every point and component, `n × k` row-major (the same arithmetic as [`beta`]
+    /// up to the order of additions, by [`kernels::betas`]).
     pub fn betas(&self, p: &[f64]) -> Vec<f64> {
         let (alpha, mu, q, l) = self.split(p);
-        let (d, k, ls) = (self.d, self.k, self.l_size());
-        let mut out = vec![0.0; self.n * k];
-        let (mut e, mut xc, mut o) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
-        for ik in 0..k {
-            let mu_k = &mu[ik * d..(ik + 1) * d];
-            let q_k = &q[ik * d..(ik + 1) * d];
-            let l_k = &l[ik * ls..(ik + 1) * ls];
-            for (ej, &qj) in e.iter_mut().zip(q_k) {
-                *ej = qj.exp();
-            }
-            let c = alpha[ik] + q_k.iter().sum::<f64>();
-            for (i, xi) in self.x.chunks_exact(d).enumerate() {
-                for j in 0..d {
-                    xc[j] = xi[j] - mu_k[j];
-                    o[j] = e[j] * xc[j];
-                }
-                // Q's strictly lower part, column by column
-                let mut idx = 0;
-                for (col, &xcol) in xc.iter().enumerate() {
-                    let len = d - 1 - col;
-                    for (oo, &lv) in o[col + 1..].iter_mut().zip(&l_k[idx..idx + len]) {
-                        *oo += lv * xcol;
-                    }
-                    idx += len;
-                }
-                let sq: f64 = o.iter().map(|&v| v * v).sum();
-                out[i * k + ik] = c - sq * 0.5;
-            }
-        }
+        let mut out = vec![0.0; self.n * self.k];
+        kernels::betas(
+            &PointBlocks::new(&self.x, self.d),
+            alpha,
+            mu,
+            q,
+            l,
+            &mut out,
+        );
         out
     }
 
@@ -411,24 +394,21 @@ impl Gmm {
         let (g_q, g_l) = rest.split_at_mut(k * d);
         let (n, gamma, m) = self.rest_args();
         d_rest(alpha, g_alpha, q, g_q, l, g_l, max(alpha), n, gamma, m, 1.0);
-        // the posterior weights wᵢₖ = ∂ lse(βᵢ·)/∂βᵢₖ, in place of the βs
-        let mut weights = self.betas(p);
+        // the posterior weights wᵢₖ = ∂ lse(βᵢ·)/∂βᵢₖ, stored k × n (each component's contiguous)
+        let betas = self.betas(p);
+        let mut weights = vec![0.0; k * self.n];
         let mut w_row = vec![0.0; k];
-        for row in weights.chunks_exact_mut(k) {
+        for (i, row) in betas.chunks_exact(k).enumerate() {
             w_row.fill(0.0);
             d_lse_shifted(row, &mut w_row, max(row), 1.0);
-            row.copy_from_slice(&w_row);
+            for (w, &v) in weights[i..].iter_mut().step_by(self.n).zip(&w_row) {
+                *w = v;
+            }
         }
         let mut moments = Moments::zero(d);
+        let mut kernel = MomentKernel::new(&self.x, d);
         for ik in 0..k {
-            moments.clear();
-            for (xi, w) in self
-                .x
-                .chunks_exact(d)
-                .zip(weights.iter().skip(ik).step_by(k))
-            {
-                moments.add(*w, xi);
-            }
+            kernel.component(&weights[ik * self.n..(ik + 1) * self.n], &mut moments);
             g_alpha[ik] += d_weighted_beta_sum(
                 alpha[ik],
                 &mu[ik * d..(ik + 1) * d],
@@ -526,7 +506,7 @@ mod tests {
     fn compiled_pieces_agree_with_the_generic_objective_and_its_tape() {
         assert_eq!(__FERRAD_BACKEND_d_weighted_beta_sum, "ir");
         assert_eq!(__FERRAD_BACKEND_d_rest, "ir");
-        for (d, k, n) in [(1, 1, 2), (3, 2, 5), (5, 3, 7)] {
+        for (d, k, n) in [(1, 1, 2), (3, 2, 5), (5, 3, 7), (2, 2, 0), (9, 2, 19)] {
             let (g, p) = problem(d, k, n);
             let want = g.objective(&p);
             let got = g.primal(&p);
