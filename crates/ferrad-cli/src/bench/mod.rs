@@ -97,7 +97,7 @@ pub fn run(opts: &BenchOptions) -> Result<(Vec<Record>, bool), String> {
             rows.push(row);
             bar.inc(1);
         }
-        if let Some(outcome) = &jax {
+        if let Some(outcome) = jax.as_ref().filter(|_| peers::jax::covers(case)) {
             rows.push(peers::jax::record(case, outcome));
         }
         for r in &mut rows {

@@ -13,7 +13,7 @@ use super::kernel::{
     scale, sel, with_sign_of,
 };
 
-/// Hyperbolic tangent. Domain: all f64. Max error 1.3 ulp (see the table); tanh(±0) = ±0,
+/// Hyperbolic tangent. Domain: all f64. Max error 1.2 ulp (see the table); tanh(±0) = ±0,
 /// tanh(±inf) = ±1, NaN → NaN.
 ///
 /// Branch-free, with one division, so that LLVM inlines it into loops and vectorizes them.
