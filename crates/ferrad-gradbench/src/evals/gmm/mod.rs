@@ -219,30 +219,32 @@ pub fn weighted_beta_sum_compiled(
     let d = mu.len();
     let mut total = 0.0;
     let mut sum_q = 0.0;
-    // column a of Q: Q_aa = exp(q_a), Q_ra = l[sa + r − a − 1] for r > a
-    let mut sa = 0;
-    for a in 0..d {
-        let ea = q[a].exp();
-        sum_q += q[a];
-        let mu_a = mu[a];
-        let m1_a = m1[a];
-        let mut gaa = ea * ea;
-        for r in a + 1..d {
-            let v = l[sa + r - a - 1];
-            gaa += v * v;
+    // column b of Q: Q_bb = exp(q_b), Q_rb = l[sb + r − b − 1] for r > b. Column b outermost,
+    // so that exp(q_b) is taken d times, not d²/2 (each is also cached for the reverse sweep).
+    let mut sb = 0;
+    for b in 0..d {
+        let eb = q[b].exp();
+        sum_q += q[b];
+        let mu_b = mu[b];
+        let m1_b = m1[b];
+        let mut gbb = eb * eb;
+        for r in b + 1..d {
+            let v = l[sb + r - b - 1];
+            gbb += v * v;
         }
-        total += gaa * (m2[a * d + a] - mu_a * m1_a * 2.0 + w * mu_a * mu_a);
-        let mut sb = sa + d - 1 - a;
-        for b in a + 1..d {
-            let mut g = l[sa + b - a - 1] * q[b].exp();
+        total += gbb * (m2[b * d + b] - mu_b * m1_b * 2.0 + w * mu_b * mu_b);
+        // G_ab for a < b: Q_ba·Q_bb + Σ_{r>b} Q_ra·Q_rb, column a starting at sa
+        let mut sa = 0;
+        for a in 0..b {
+            let mut g = l[sa + b - a - 1] * eb;
             for r in b + 1..d {
                 g += l[sa + r - a - 1] * l[sb + r - b - 1];
             }
-            let s_ab = m2[b * d + a] - mu_a * m1[b] - m1_a * mu[b] + w * mu_a * mu[b];
+            let s_ab = m2[b * d + a] - mu[a] * m1_b - m1[a] * mu_b + w * mu[a] * mu_b;
             total += g * s_ab * 2.0;
-            sb += d - 1 - b;
+            sa += d - 1 - a;
         }
-        sa += d - 1 - a;
+        sb += d - 1 - b;
     }
     (alpha + sum_q) * w - total * 0.5
 }
