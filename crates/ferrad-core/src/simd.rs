@@ -69,6 +69,12 @@ impl Isa {
         self.fma
     }
 
+    /// `a·b + c`: one fused multiply-add in the FMA copy, a product and a sum elsewhere (where
+    /// `f64::mul_add` would be a libm call, which stops vectorization).
+    #[inline(always)]
+    pub fn mul_add(self, a: f64, b: f64, c: f64) -> f64 {
+        math::kernel::mul_add_with(a, b, c, self.fma)
+    }
     /// `ferrad::math::tanh`, its polynomials fused when the code has FMA (within an ulp of the
     /// baseline's result, and within tanh's bound).
     #[inline(always)]
@@ -269,6 +275,15 @@ mod tests {
         for (&x, &g) in xs.iter().zip(&got) {
             assert!(same(g, math::tan(x)), "tan({x:e}) dispatched: {g:e}");
         }
+    }
+
+    #[test]
+    fn mul_add_is_fused_only_in_the_fma_copy() {
+        // 0.1·0.1 − p rounds to 0 unfused, and to the product's rounding error fused.
+        let p = 0.1 * 0.1;
+        assert_eq!(Isa::BASELINE.mul_add(0.1, 0.1, -p), 0.0);
+        assert_eq!(Isa::AVX2_FMA.mul_add(0.1, 0.1, -p), 0.1f64.mul_add(0.1, -p));
+        assert_ne!(Isa::AVX2_FMA.mul_add(0.1, 0.1, -p), 0.0);
     }
 
     /// tanh's polynomials are fused in the FMA copy, so its last bit may differ from the

@@ -52,9 +52,9 @@ FUNCTIONS = {
 }
 
 
-def ulp_error(ours, exact):
-    """|ours − exact| in ulps of exact (an mpfr), or inf where the classes differ."""
-    want = float(exact)  # correctly rounded to f64 (±inf past the range, 0 below it)
+def ulp_error(ours, exact, want):
+    """|ours − exact| in ulps of exact (an mpfr), or inf where the classes differ; `want` is
+    float(exact), exact correctly rounded to f64 (±inf past the range, 0 below it)."""
     if math.isnan(ours) or math.isnan(want):
         return 0.0 if math.isnan(ours) and math.isnan(want) else math.inf
     if math.isinf(ours) or math.isinf(want):
@@ -84,10 +84,11 @@ def measure(name, points, binary):
         for j, f in enumerate(funcs):
             ours, exact = data[i + 2 + j], f(ma, mb)
             total += 1
-            if ours == float(exact):
+            want = float(exact)
+            if ours == want:
                 rounded += 1
                 continue
-            err = ulp_error(ours, exact)
+            err = ulp_error(ours, exact, want)
             if err > worst:
                 worst, at = err, (a, b)
     return name, worst, at, len(data) // width, rounded / total

@@ -545,12 +545,11 @@ pub fn measure(name: &str, precision: Precision, points: u64, seed: u64) -> Row 
             reference,
             ..
         } => {
-            let (a, b) = (x, y);
             if f32 {
-                let (af, bf) = (a as f32, b as f32);
-                ulp_err_f32(ours32(af, bf), reference(af as f64, bf as f64))
+                let (xf, yf) = (x as f32, y as f32);
+                ulp_err_f32(ours32(xf, yf), reference(xf as f64, yf as f64))
             } else {
-                ulp_err_f64(ours(a, b), reference(a, b))
+                ulp_err_f64(ours(x, y), reference(x, y))
             }
         }
     };

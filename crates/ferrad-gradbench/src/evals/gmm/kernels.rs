@@ -39,16 +39,6 @@ pub const ROWS: usize = 4;
 /// while the block's weighted rows pass over it (64 to 512 measured the same; 32 was slower).
 const POINT_BLOCK: usize = 128;
 
-/// `a·b + c`, fused where the code is compiled with FMA (elsewhere `mul_add` is a libm call).
-#[inline(always)]
-fn fma(isa: Isa, a: f64, b: f64, c: f64) -> f64 {
-    if isa.has_fma() {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
-}
-
 /// The points transposed in blocks of [`LANES`]: `data[b·d + j][lane]` is coordinate `j` of
 /// point `b·LANES + lane` (zero past the last point).
 pub struct PointBlocks {
@@ -110,13 +100,13 @@ fn sums_of_squares(isa: Isa, q: &[[f64; ROWS]], c: &[[f64; LANES]]) -> [f64; LAN
         for (qj, cj) in block.iter().zip(c) {
             for (row, &qrj) in acc.iter_mut().zip(qj) {
                 for (a, &v) in row.iter_mut().zip(cj) {
-                    *a = fma(isa, qrj, v, *a);
+                    *a = isa.mul_add(qrj, v, *a);
                 }
             }
         }
         for row in &acc {
             for (s, &y) in sq.iter_mut().zip(row) {
-                *s = fma(isa, y, y, *s);
+                *s = isa.mul_add(y, y, *s);
             }
         }
     }
@@ -174,7 +164,7 @@ fn moment_tile(isa: Isa, wx: &[[f64; ROWS]], x: &[[f64; LANES]], tile: &mut [[f6
     for (wi, xi) in wx.iter().zip(x) {
         for (row, &w) in acc.iter_mut().zip(wi) {
             for (a, &v) in row.iter_mut().zip(xi) {
-                *a = fma(isa, w, v, *a);
+                *a = isa.mul_add(w, v, *a);
             }
         }
     }
@@ -254,7 +244,7 @@ impl MomentKernel {
                         let mut acc = *m1p;
                         for (x, &wi) in x_p.iter().zip(wb) {
                             for (m, &v) in acc.iter_mut().zip(x) {
-                                *m = fma(isa, wi, v, *m);
+                                *m = isa.mul_add(wi, v, *m);
                             }
                         }
                         *m1p = acc;

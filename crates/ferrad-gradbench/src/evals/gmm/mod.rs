@@ -172,13 +172,6 @@ impl Moments {
         }
     }
 
-    /// Back to zero.
-    pub fn clear(&mut self) {
-        self.w = 0.0;
-        self.m1.fill(0.0);
-        self.m2.fill(0.0);
-    }
-
     /// Copies the lower triangle of `m2` to the upper one.
     pub fn mirror(&mut self) {
         let d = self.m1.len();
