@@ -257,17 +257,11 @@ impl Em<'_> {
             if let Op::Const(c) = d.op {
                 self.consts.insert(d.results[0], c);
             }
-            if let Op::For { body, .. } = d.op {
-                let lo_ok = matches!(self.consts.get(&d.args[0]), Some(Const::I64(v)) if *v >= 0);
-                let hi = d.args[1];
-                let hi_ok = matches!(self.consts.get(&hi), Some(Const::I64(v)) if *v >= 0)
-                    || self
-                        .def
-                        .get(&hi)
-                        .is_some_and(|&j| self.f.inst(j).op == Op::Len);
-                if lo_ok && hi_ok {
-                    self.usize_vals.insert(self.f.block(body).params[0]);
-                }
+            if let Op::For { body, .. } = d.op
+                && self.non_negative(d.args[0])
+                && self.non_negative(d.args[1])
+            {
+                self.usize_vals.insert(self.f.block(body).params[0]);
             }
             for nb in d.op.blocks() {
                 self.scan(nb);
@@ -277,6 +271,29 @@ impl Em<'_> {
             *self.uses.entry(y).or_default() += 1;
             self.use_block.insert(y, b);
         }
+    }
+
+    /// Whether the integer `v` is never negative: a constant ≥ 0, a buffer length, the index
+    /// of a loop whose bounds are such, or a sum or product of such values. A loop between two
+    /// of them counts in `usize` (no casts in its indexing, and it may run in lanes: the
+    /// triangular loops `for r in b + 1..d` of gmm's moments are).
+    fn non_negative(&self, v: Value) -> bool {
+        if let Some(c) = self.consts.get(&v) {
+            return matches!(c, Const::I64(x) if *x >= 0);
+        }
+        if self.usize_vals.contains(&v) {
+            return true;
+        }
+        self.def.get(&v).is_some_and(|&j| {
+            let d = self.f.inst(j);
+            match d.op {
+                Op::Len => true,
+                Op::Int(IntOp::Add | IntOp::Mul) => {
+                    self.non_negative(d.args[0]) && self.non_negative(d.args[1])
+                }
+                _ => false,
+            }
+        })
     }
 
     fn fresh(&mut self, prefix: &str) -> String {

@@ -340,7 +340,7 @@ fn emitted_derivatives_compute_what_the_interpreter_computes() {
     compiled_matches_interpreter(crate::emit::Simd::OFF, 4);
 }
 
-const SAMPLES: [&str; 7] = [R, PROD, BRANCH, STORE, NESTED, COUNTER, LANES];
+const SAMPLES: [&str; 8] = [R, PROD, BRANCH, STORE, NESTED, COUNTER, LANES, LAGGED];
 
 /// The same with sums in lanes and re-sliced buffers (the std-only part of the SIMD shape;
 /// `ferrad::math` and the dispatch need the `ferrad` crate: the macro tests run them), on
@@ -544,8 +544,8 @@ fn scratch_buffers_come_from_the_pool() {
             for i4 in 0..v1 {
                 buf2[i4] = acc3;
                 let mut acc5 = acc3;
-                for i6 in 0..i4 as i64 {
-                    acc5 += (acc5 * p0[i6 as usize]).sin().exp();
+                for i6 in 0..i4 {
+                    acc5 += (acc5 * p0[i6]).sin().exp();
                 }
                 acc3 = acc5 + p0[i4];
             }
@@ -556,19 +556,19 @@ fn scratch_buffers_come_from_the_pool() {
                 let mut buf11 = ::ferrad::scratch::take(v10 as usize);
                 let mut buf12 = ::ferrad::scratch::take(v10 as usize);
                 let mut acc13 = v9;
-                for i14 in 0..i8 as i64 {
-                    buf11[i14 as usize] = acc13;
-                    let v15 = (acc13 * p0[i14 as usize]).sin().exp();
-                    buf12[i14 as usize] = v15;
+                for i14 in 0..i8 {
+                    buf11[i14] = acc13;
+                    let v15 = (acc13 * p0[i14]).sin().exp();
+                    buf12[i14] = v15;
                     acc13 += v15;
                 }
                 p1[i8] += acc7;
                 let mut acc16 = acc7;
-                for i17 in (0..i8 as i64).rev() {
-                    let v18 = buf11[i17 as usize];
-                    let v19 = p0[i17 as usize];
-                    let v20 = acc16 * buf12[i17 as usize] * (v18 * v19).cos();
-                    p1[i17 as usize] += v20 * v18;
+                for i17 in (0..i8).rev() {
+                    let v18 = buf11[i17];
+                    let v19 = p0[i17];
+                    let v20 = acc16 * buf12[i17] * (v18 * v19).cos();
+                    p1[i17] += v20 * v18;
                     acc16 += v20 * v19;
                 }
                 ::ferrad::scratch::give(buf11);
@@ -595,4 +595,40 @@ fn scratch_buffers_come_from_the_pool() {
         text.contains("vec![0.0_f64; p0 as usize]") && !text.contains("scratch"),
         "{text}"
     );
+}
+
+/// A sum over `b + 1..n` (a bound that is a loop index plus a constant) counts in `usize` and
+/// runs in lanes, forwards and in the VJP's recomputation; `0..b` (the outer index) too.
+#[test]
+fn loops_from_an_index_plus_one_run_in_lanes() {
+    let simd = crate::emit::Simd {
+        math: false,
+        dispatch: false,
+        pool: false,
+        ..crate::emit::Simd::ON
+    };
+    let f = parse(LAGGED);
+    let primal = emit_rust(
+        &f,
+        &EmitOptions {
+            simd,
+            ..EmitOptions::default()
+        },
+    );
+    assert!(!primal.contains("as i64.."), "{primal}");
+    assert_eq!(primal.matches("while ").count(), 1, "{primal}");
+    let g = optimize(
+        &vjp(&f, &VjpOptions::default()).unwrap(),
+        &OptOptions::default(),
+    )
+    .0;
+    let rs = emit_rust(
+        &g,
+        &EmitOptions {
+            simd,
+            ..EmitOptions::default()
+        },
+    );
+    assert!(!rs.contains("as i64.."), "{rs}");
+    assert!(rs.matches("while ").count() >= 2, "{rs}");
 }

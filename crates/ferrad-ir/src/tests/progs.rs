@@ -210,6 +210,34 @@ fn @lanes(%0: &[f64], %1: &[f64]) -> (f64) {
 }
 ";
 
+/// Lagged products `Σ_b Σ_{r ∈ b+1..n} x_r·x_{r−b−1}·y_b`: the inner loop starts at the outer
+/// index plus one (gmm's triangular sums), a bound the emitter proves non-negative, so the
+/// inner sum runs in lanes.
+pub const LAGGED: &str = "\
+fn @lagged(%0: &[f64], %1: &[f64]) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 0
+  %4: i64 = const 1
+  %5: f64 = const 0.0
+  %6: f64 = for %7 = %3 to %2 carry(%8 = %5) {
+    %9: i64 = iadd %7, %4
+    %10: f64 = for %11 = %9 to %2 carry(%12 = %5) {
+      %13: f64 = load %0[%11]
+      %14: i64 = isub %11, %9
+      %15: f64 = load %0[%14]
+      %16: f64 = mul %13, %15
+      %17: f64 = add %12, %16
+      yield %17
+    }
+    %18: f64 = load %1[%7]
+    %19: f64 = mul %10, %18
+    %20: f64 = add %8, %19
+    yield %20
+  }
+  return %6
+}
+";
+
 /// LogSumExp with a constant shift `%1`: `ln Σ exp(xᵢ − a) + a`. The adjoint loop needs
 /// `exp(xᵢ − a)` and the sum, which only the forward loop's end gives, so the two loops cannot
 /// fuse: this is where storing `exp` beats recomputing it.

@@ -25,6 +25,7 @@
 //! Invariant: the kernels compute the same sums as the straightforward loops ([`super::beta`],
 //! [`super::Moments::add`]) except for the order of the additions (tested to 1e-12 relative).
 
+use ferrad::par::map_chunks;
 use ferrad::simd::{Isa, dispatch};
 
 use super::Moments;
@@ -113,10 +114,17 @@ fn sums_of_squares(isa: Isa, q: &[[f64; ROWS]], c: &[[f64; LANES]]) -> [f64; LAN
     sq
 }
 
+/// Point blocks per task of [`betas`] on `ferrad::par`'s threads (256 points). The cut depends
+/// on `n` only, and each β is computed whole by one task, so the result is the same with any
+/// number of threads.
+const BLOCKS_PER_TASK: usize = 32;
+
 /// `βᵢₖ = αₖ + Σⱼ qₖⱼ − ½‖Qₖ(xᵢ − μₖ)‖²` for every point and component into `out` (`n × k`,
-/// row-major). Component by component, so that `Qₖ` (`~d²/2` entries) stays in L1 while all
-/// point blocks pass; each block is centered once per component (`d·LANES` subtractions against
-/// `d²·LANES/2` multiply-adds).
+/// row-major): every `Qₖ` packed once, then the points cut into tasks of [`BLOCKS_PER_TASK`]
+/// blocks spread over `ferrad::par`'s threads.
+///
+/// # Panics
+/// If `out` does not have `n·k` entries.
 pub fn betas(
     points: &PointBlocks,
     alpha: &[f64],
@@ -126,26 +134,68 @@ pub fn betas(
     out: &mut [f64],
 ) {
     let (d, n, k) = (points.d, points.n, alpha.len());
+    assert_eq!(
+        out.len(),
+        n * k,
+        "betas: out has {} entries, n·k = {n}·{k}",
+        out.len()
+    );
+    if k == 0 {
+        return;
+    }
     let ls = d * (d - 1) / 2;
+    let mut packed = Vec::new();
+    let mut q_packed = Vec::new();
+    for ik in 0..k {
+        pack_q(
+            &q[ik * d..(ik + 1) * d],
+            &l[ik * ls..(ik + 1) * ls],
+            &mut q_packed,
+        );
+        packed.extend_from_slice(&q_packed);
+    }
+    let per_component = q_packed.len();
+    let tasks = points
+        .data
+        .chunks(BLOCKS_PER_TASK * d)
+        .zip(out.chunks_mut(BLOCKS_PER_TASK * LANES * k));
+    map_chunks(tasks, |(blocks, out)| {
+        let packed = packed.chunks_exact(per_component);
+        betas_of_blocks(d, blocks, alpha, mu, q, packed, out);
+    });
+}
+
+/// [`betas`] for the point blocks `blocks` (`d` rows each) into their rows `out`, `Qₖ` packed
+/// by [`pack_q`]. Component by component, so that `Qₖ` (`~d²/2` entries) stays in L1 while the
+/// blocks pass; each block is centered once per component (`d·LANES` subtractions against
+/// `d²·LANES/2` multiply-adds).
+fn betas_of_blocks<'a>(
+    d: usize,
+    blocks: &[[f64; LANES]],
+    alpha: &[f64],
+    mu: &[f64],
+    q: &[f64],
+    packed: impl Iterator<Item = &'a [[f64; ROWS]]>,
+    out: &mut [f64],
+) {
+    let k = alpha.len();
+    let rows = out.len() / k;
     dispatch(
         #[inline(always)]
         move |isa| {
-            let mut q_packed = Vec::new();
             let mut centered = vec![[0.0; LANES]; d];
-            for ik in 0..k {
+            for (ik, q_packed) in packed.enumerate() {
                 let mu_k = &mu[ik * d..(ik + 1) * d];
-                let q_k = &q[ik * d..(ik + 1) * d];
-                pack_q(q_k, &l[ik * ls..(ik + 1) * ls], &mut q_packed);
-                let c = alpha[ik] + q_k.iter().sum::<f64>();
-                for (b, block) in points.data.chunks_exact(d).enumerate() {
+                let c = alpha[ik] + q[ik * d..(ik + 1) * d].iter().sum::<f64>();
+                for (b, block) in blocks.chunks_exact(d).enumerate() {
                     for ((cj, xj), &m) in centered.iter_mut().zip(block).zip(mu_k) {
                         // whole arrays: element by element, the stores could alias the next
                         // loads as far as LLVM knows after inlining, and it does not vectorize
                         *cj = xj.map(|v| v - m);
                     }
-                    let sq = sums_of_squares(isa, &q_packed, &centered);
+                    let sq = sums_of_squares(isa, q_packed, &centered);
                     let i0 = b * LANES;
-                    for (lane, &s) in sq.iter().enumerate().take(n - i0) {
+                    for (lane, &s) in sq.iter().enumerate().take(rows - i0) {
                         out[(i0 + lane) * k + ik] = c - s * 0.5;
                     }
                 }
@@ -176,7 +226,8 @@ const HALVES: usize = LANES / ROWS;
 const _: () = assert!(LANES.is_multiple_of(ROWS));
 
 /// The weighted moments of each component from the points, packed once ([`MomentKernel::new`])
-/// and reused for every component ([`MomentKernel::component`]).
+/// and shared by every component ([`MomentKernel::component`]), each thread with its own
+/// [`MomentScratch`].
 pub struct MomentKernel {
     d: usize,
     n: usize,
@@ -184,12 +235,16 @@ pub struct MomentKernel {
     panels: Vec<[f64; LANES]>,
     /// `d` rounded up to `LANES`, over `LANES`.
     col_panels: usize,
-    /// Scratch: the weighted rows of one point block, `wx[a·POINT_BLOCK + i]` for the row
-    /// block `a` (coordinates `a·ROWS..`).
+}
+
+/// The working memory of [`MomentKernel::component`] (one per thread).
+pub struct MomentScratch {
+    /// The weighted rows of one point block, `wx[a·POINT_BLOCK + i]` for the row block `a`
+    /// (coordinates `a·ROWS..`).
     wx: Vec<[f64; ROWS]>,
-    /// Scratch: the second moment by tiles, `m2[a·col_panels + p]`.
+    /// The second moment by tiles, `m2[a·col_panels + p]`.
     m2: Vec<[[f64; LANES]; ROWS]>,
-    /// Scratch: the first moment by panels.
+    /// The first moment by panels.
     m1: Vec<[f64; LANES]>,
 }
 
@@ -209,6 +264,13 @@ impl MomentKernel {
             n,
             panels,
             col_panels,
+        }
+    }
+
+    /// Working memory for [`MomentKernel::component`].
+    pub fn scratch(&self) -> MomentScratch {
+        let col_panels = self.col_panels;
+        MomentScratch {
             wx: vec![[0.0; ROWS]; col_panels * HALVES * POINT_BLOCK],
             m2: vec![[[0.0; LANES]; ROWS]; col_panels * HALVES * col_panels],
             m1: vec![[0.0; LANES]; col_panels],
@@ -222,10 +284,10 @@ impl MomentKernel {
     /// Block by block of points, in two passes over the block's panels: the first weights them
     /// (`m1` and the rows `wx`), the second runs the tiles, panel-major so that a panel's slice
     /// stays in L1 while the row blocks pass; the panels are read from memory only once.
-    pub fn component(&mut self, w: &[f64], out: &mut Moments) {
+    pub fn component(&self, scratch: &mut MomentScratch, w: &[f64], out: &mut Moments) {
         let (d, n, col_panels) = (self.d, self.n, self.col_panels);
         let panels = &self.panels;
-        let (wx, m2, m1) = (&mut self.wx, &mut self.m2, &mut self.m1);
+        let MomentScratch { wx, m2, m1 } = scratch;
         let row_blocks = d.div_ceil(ROWS);
         dispatch(
             #[inline(always)]
@@ -352,7 +414,8 @@ mod tests {
                 .iter()
                 .map(|v| 0.5 + 0.5 * v)
                 .collect();
-            let mut kernel = MomentKernel::new(&x, d);
+            let kernel = MomentKernel::new(&x, d);
+            let mut scratch = kernel.scratch();
             // poisoned upper triangle, to check that only the lower one is written
             let mut got = Moments::zero(d);
             got.m2.fill(f64::NAN);
@@ -362,7 +425,7 @@ mod tests {
                     want.add(w, xi);
                 }
                 let w: Vec<f64> = weights.iter().skip(ik).step_by(k).copied().collect();
-                kernel.component(&w, &mut got);
+                kernel.component(&mut scratch, &w, &mut got);
                 let scale = want.w.abs() + 1.0;
                 let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * scale;
                 let at = format!("d = {d}, k = {k}, n = {n}, component {ik}");

@@ -34,6 +34,7 @@ use serde_json::{Value, json};
 
 use super::lse::{d_lse_shifted, lse, max};
 use crate::timing::{Evaluated, Prepare, Runs, parse};
+use ferrad::par::map_chunks;
 use kernels::{MomentKernel, PointBlocks};
 
 pub mod kernels;
@@ -375,7 +376,18 @@ impl Gmm {
         let (alpha, _, q, l) = self.split(p);
         let (n, gamma, m) = self.rest_args();
         let betas = self.betas(p);
-        let slse: f64 = betas.chunks_exact(self.k).map(lse).sum();
+        // one lse per point on the threads, summed here in point order (the same bits with
+        // any number of threads)
+        let mut lses = vec![0.0; self.n];
+        let tasks = betas
+            .chunks(POINTS_PER_TASK * self.k)
+            .zip(lses.chunks_mut(POINTS_PER_TASK));
+        map_chunks(tasks, |(b, out)| {
+            for (row, o) in b.chunks_exact(self.k).zip(out) {
+                *o = lse(row);
+            }
+        });
+        let slse: f64 = lses.iter().sum();
         slse + rest_compiled(alpha, q, l, max(alpha), n, gamma, m) + self.constant()
     }
 
@@ -389,36 +401,113 @@ impl Gmm {
         let (g_q, g_l) = rest.split_at_mut(k * d);
         let (n, gamma, m) = self.rest_args();
         d_rest(alpha, g_alpha, q, g_q, l, g_l, max(alpha), n, gamma, m, 1.0);
-        // the posterior weights wᵢₖ = ∂ lse(βᵢ·)/∂βᵢₖ, stored k × n (each component's contiguous)
-        let betas = self.betas(p);
-        let mut weights = vec![0.0; k * self.n];
-        let mut w_row = vec![0.0; k];
-        for (i, row) in betas.chunks_exact(k).enumerate() {
-            w_row.fill(0.0);
-            d_lse_shifted(row, &mut w_row, max(row), 1.0);
-            for (w, &v) in weights[i..].iter_mut().step_by(self.n).zip(&w_row) {
+        let weights = self.posterior_weights(&self.betas(p));
+        // component by component: the moments under its weights, then the compiled derivative
+        // of Fₖ, which adds into the component's own slices of the gradient
+        let kernel = MomentKernel::new(&self.x, d);
+        let tasks = ComponentTask::split(COMPONENTS_PER_TASK, d, ls, g_alpha, g_mu, g_q, g_l);
+        map_chunks(tasks, |t| {
+            let mut scratch = kernel.scratch();
+            let mut moments = Moments::zero(d);
+            for (j, g_a) in t.alpha.iter_mut().enumerate() {
+                let ik = t.first + j;
+                let (vec_k, g_vec) = (ik * d..(ik + 1) * d, j * d..(j + 1) * d);
+                let (l_k, g_l_k) = (ik * ls..(ik + 1) * ls, j * ls..(j + 1) * ls);
+                kernel.component(
+                    &mut scratch,
+                    &weights[ik * self.n..][..self.n],
+                    &mut moments,
+                );
+                *g_a += d_weighted_beta_sum(
+                    alpha[ik],
+                    &mu[vec_k.clone()],
+                    &mut t.mu[g_vec.clone()],
+                    &q[vec_k],
+                    &mut t.q[g_vec],
+                    &l[l_k],
+                    &mut t.l[g_l_k],
+                    moments.w,
+                    &moments.m1,
+                    &moments.m2,
+                    1.0,
+                );
+            }
+        });
+        grad
+    }
+
+    /// The posterior weights `wᵢₖ = ∂ lse(βᵢ·)/∂βᵢₖ` from the `n × k` betas, stored `k × n`
+    /// (each component's contiguous), the points in tasks of [`POINTS_PER_TASK`] on
+    /// `ferrad::par`'s threads.
+    fn posterior_weights(&self, betas: &[f64]) -> Vec<f64> {
+        let (k, n) = (self.k, self.n);
+        let mut by_point = vec![0.0; n * k];
+        let tasks = betas
+            .chunks(POINTS_PER_TASK * k)
+            .zip(by_point.chunks_mut(POINTS_PER_TASK * k));
+        map_chunks(tasks, |(b, w)| {
+            for (row, w_row) in b.chunks_exact(k).zip(w.chunks_exact_mut(k)) {
+                d_lse_shifted(row, w_row, max(row), 1.0);
+            }
+        });
+        let mut weights = vec![0.0; k * n];
+        for (i, w_row) in by_point.chunks_exact(k).enumerate() {
+            for (w, &v) in weights[i..].iter_mut().step_by(n).zip(w_row) {
                 *w = v;
             }
         }
-        let mut moments = Moments::zero(d);
-        let mut kernel = MomentKernel::new(&self.x, d);
-        for ik in 0..k {
-            kernel.component(&weights[ik * self.n..(ik + 1) * self.n], &mut moments);
-            g_alpha[ik] += d_weighted_beta_sum(
-                alpha[ik],
-                &mu[ik * d..(ik + 1) * d],
-                &mut g_mu[ik * d..(ik + 1) * d],
-                &q[ik * d..(ik + 1) * d],
-                &mut g_q[ik * d..(ik + 1) * d],
-                &l[ik * ls..(ik + 1) * ls],
-                &mut g_l[ik * ls..(ik + 1) * ls],
-                moments.w,
-                &moments.m1,
-                &moments.m2,
-                1.0,
-            );
+        weights
+    }
+}
+
+/// Components per task of [`Gmm::gradient`] on `ferrad::par`'s threads (a fixed cut: each
+/// component's derivative is computed whole by one task, the same with any thread count).
+const COMPONENTS_PER_TASK: usize = 4;
+
+/// Points per task of the posterior weights and the primal's `lse`s.
+const POINTS_PER_TASK: usize = 128;
+
+/// The gradient slices of the components `first..first + alpha.len()`: one task of
+/// [`Gmm::gradient`].
+struct ComponentTask<'a> {
+    first: usize,
+    alpha: &'a mut [f64],
+    mu: &'a mut [f64],
+    q: &'a mut [f64],
+    l: &'a mut [f64],
+}
+
+impl<'a> ComponentTask<'a> {
+    /// Cuts the gradient blocks into tasks of `per_task` components (`d` entries of `mu` and
+    /// `q`, `ls` of `l` per component; `ls` may be zero, where `chunks_mut` could not cut).
+    fn split(
+        per_task: usize,
+        d: usize,
+        ls: usize,
+        mut alpha: &'a mut [f64],
+        mut mu: &'a mut [f64],
+        mut q: &'a mut [f64],
+        mut l: &'a mut [f64],
+    ) -> Vec<Self> {
+        let mut tasks = Vec::new();
+        let mut first = 0;
+        while !alpha.is_empty() {
+            let c = per_task.min(alpha.len());
+            let (a, a_rest) = std::mem::take(&mut alpha).split_at_mut(c);
+            let (m, m_rest) = std::mem::take(&mut mu).split_at_mut(c * d);
+            let (qq, q_rest) = std::mem::take(&mut q).split_at_mut(c * d);
+            let (ll, l_rest) = std::mem::take(&mut l).split_at_mut(c * ls);
+            tasks.push(ComponentTask {
+                first,
+                alpha: a,
+                mu: m,
+                q: qq,
+                l: ll,
+            });
+            (alpha, mu, q, l) = (a_rest, m_rest, q_rest, l_rest);
+            first += c;
         }
-        grad
+        tasks
     }
 }
 
@@ -501,7 +590,15 @@ mod tests {
     fn compiled_pieces_agree_with_the_generic_objective_and_its_tape() {
         assert_eq!(__FERRAD_BACKEND_d_weighted_beta_sum, "ir");
         assert_eq!(__FERRAD_BACKEND_d_rest, "ir");
-        for (d, k, n) in [(1, 1, 2), (3, 2, 5), (5, 3, 7), (2, 2, 0), (9, 2, 19)] {
+        // the last: several tasks of components, points and point blocks
+        for (d, k, n) in [
+            (1, 1, 2),
+            (3, 2, 5),
+            (5, 3, 7),
+            (2, 2, 0),
+            (9, 2, 19),
+            (3, 9, 300),
+        ] {
             let (g, p) = problem(d, k, n);
             let want = g.objective(&p);
             let got = g.primal(&p);
@@ -522,5 +619,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn threads_do_not_change_a_bit() {
+        let (g, p) = problem(6, 11, 600);
+        let on = |threads| {
+            ferrad::par::set_threads(threads);
+            let r = (g.primal(&p).to_bits(), g.gradient(&p));
+            ferrad::par::set_threads(0);
+            r
+        };
+        let (one, two) = (on(1), on(2));
+        assert_eq!(one.0, two.0, "primal");
+        assert!(
+            one.1
+                .iter()
+                .zip(&two.1)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
     }
 }
