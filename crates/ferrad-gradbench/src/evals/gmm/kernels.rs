@@ -114,8 +114,8 @@ fn sums_of_squares(isa: Isa, q: &[[f64; ROWS]], c: &[[f64; LANES]]) -> [f64; LAN
     sq
 }
 
-/// Point blocks per task of [`betas`] on `ferrad::par`'s threads (256 points). The cut depends
-/// on `n` only, and each β is computed whole by one task, so the result is the same with any
+/// Point blocks per task of [`betas`] on `ferrad::par`'s threads (256 points; all in one task
+/// below [`super::PARALLEL_WORK`]). The cut depends on the sizes only, and each β is computed whole by one task, so the result is the same with any
 /// number of threads.
 const BLOCKS_PER_TASK: usize = 32;
 
@@ -155,10 +155,11 @@ pub fn betas(
         packed.extend_from_slice(&q_packed);
     }
     let per_component = q_packed.len();
+    let blocks = super::task_size(BLOCKS_PER_TASK, n.div_ceil(LANES), n * k * d * d);
     let tasks = points
         .data
-        .chunks(BLOCKS_PER_TASK * d)
-        .zip(out.chunks_mut(BLOCKS_PER_TASK * LANES * k));
+        .chunks(blocks * d)
+        .zip(out.chunks_mut(blocks * LANES * k));
     map_chunks(tasks, |(blocks, out)| {
         let packed = packed.chunks_exact(per_component);
         betas_of_blocks(d, blocks, alpha, mu, q, packed, out);
