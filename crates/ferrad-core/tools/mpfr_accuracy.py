@@ -98,14 +98,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--points", type=int, default=10_000_000)
     ap.add_argument("--only", nargs="*")
-    ap.add_argument("--binary", default="target/release/examples/math_points")
+    ap.add_argument("--binary", help="a built math_points (default: build it now)")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
-    if not os.path.exists(args.binary):
+    if args.binary is None:
+        # always through cargo: a binary left from an older build would measure old code
         subprocess.run(
             ["cargo", "build", "--release", "-p", "ferrad-core", "--example", "math_points"],
             check=True,
         )
+        args.binary = "target/release/examples/math_points"
     names = [n for n in FUNCTIONS if not args.only or n in args.only]
     print("| function | max ulp (MPFR) | worst at | correctly rounded | points |")
     print("|---|---:|---|---:|---:|")

@@ -5,9 +5,8 @@
 //! no double-double steps, so it inlines into loops and vectorizes, and in the AVX2 + FMA copy
 //! of [`crate::simd::dispatch`] its polynomials run on fused multiply-adds. sinh and cosh use
 //! e^|x|/2 = 2^(n−1)·(1 + q) (exact halving, so they stay finite up to 710.47 where e^x alone
-//! overflows), plus e^|x| − 1 for sinh below 1 where e^a/2 − e^-a/2 would cancel.
+//! overflows); below 1, where e^a/2 − e^-a/2 would cancel, sinh is its odd Taylor series.
 
-use super::exp_log::expm1_from_parts;
 use super::kernel::{
     EXPM1_TAYLOR, LN2_HI, LN2_LO, LOG2E, abs, exp_parts, mul_add_with, poly12, pow2i, round_int,
     scale, sel, with_sign_of,
@@ -62,22 +61,41 @@ pub(crate) fn tanh_with(x: f64, fma: bool) -> f64 {
     with_sign_of(sel(a < 0.625, small, large), x)
 }
 
-/// Hyperbolic sine. Domain: all f64. Max error about 1.5 ulp; sinh(±0) = ±0, overflow to
-/// ±inf above |x| ≈ 710.48; NaN → NaN.
+/// Hyperbolic sine. Domain: all f64. Max error under 1 ulp (see the table); sinh(±0) = ±0,
+/// overflow to ±inf above |x| ≈ 710.48; NaN → NaN.
 #[inline]
 pub fn sinh(x: f64) -> f64 {
     let a = abs(x);
-    let p = exp_parts(a);
-    // |x| < 1: from e^a − 1, without cancellation.
-    let t = expm1_from_parts(a, p);
-    let small = 0.5 * (2.0 * t - t * t / (t + 1.0));
+    // |x| < 1: the odd Taylor series a + a³·P(a²) (no cancellation, no division; the a³·P
+    // term is at most 15% of the sum, so its roundings count a seventh). The quotient of
+    // e^a − 1 it replaced reached 1.83 ulp (at 0.8547, against MPFR).
+    let z = a * a;
+    let small = a * z * poly12(&SINH_TAYLOR, z, false) + a;
     // |x| >= 1: e^a/2 − e^-a/2, with e^a/2 = 2^(n−1)·(1 + q) kept in two parts.
+    let p = exp_parts(a);
     let (h, l) = p.one_plus_dd();
     let eh = scale(h, p.n - 1.0);
     let el = scale(l, p.n - 1.0);
     let large = eh + (el - 0.25 / eh);
     with_sign_of(sel(a < 1.0, small, large), x)
 }
+
+/// `1/(2k + 3)!` for k = 0..11: sinh a = a + a³·Σ_k (a²)^k/(2k + 3)! (below |a| = 1 the first
+/// omitted term, a^27/27!, is 10^-28 of the sum).
+const SINH_TAYLOR: [f64; 12] = [
+    0.166_666_666_666_666_66,
+    0.008_333_333_333_333_333,
+    0.000_198_412_698_412_698_4,
+    2.755_731_922_398_589_3e-6,
+    2.505_210_838_544_172e-8,
+    1.605_904_383_682_161_3e-10,
+    7.647_163_731_819_816e-13,
+    2.811_457_254_345_520_6e-15,
+    8.220_635_246_624_33e-18,
+    1.957_294_106_339_126_3e-20,
+    3.868_170_170_630_684e-23,
+    6.446_950_284_384_474e-26,
+];
 
 /// Hyperbolic cosine. Domain: all f64. Max error about 1 ulp; cosh(±0) = 1, overflow to
 /// +inf above |x| ≈ 710.48; NaN → NaN.
