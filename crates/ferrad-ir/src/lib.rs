@@ -360,39 +360,59 @@ fn fix(mut f: ir::Function, fixed: &[(usize, f64)]) -> Result<ir::Function, Erro
 /// Replaces, until nothing changes, the result of `z·a`, `a·z`, `z/a` and `−z` by `z` and that
 /// of `a + z`, `z + a`, `a − z` by `a`, for the structural zeros `z` (the dead instructions are
 /// left to the optimizer's DCE).
+///
+/// Sweeps over the instructions, reading each argument through the replacements found so far,
+/// until a sweep finds nothing new, then rewrites every use once: linear in the function's
+/// size per sweep (one replacement per sweep and a rewrite of the whole function for each
+/// was quadratic), and a sweep in definition order finds the chains of a derivative at once.
 fn drop_zero_terms(f: &mut ir::Function, zeros: &[ir::Value]) {
     use ferrad_core::rules::{Binary, Unary};
+    use std::collections::{HashMap, HashSet};
     let Some(&zero) = zeros.first() else { return };
-    let mut is_zero: std::collections::HashSet<ir::Value> = zeros.iter().copied().collect();
-    // results already replaced (their instructions stay until DCE)
-    let mut done = std::collections::HashSet::new();
+    let mut is_zero: HashSet<ir::Value> = zeros.iter().copied().collect();
+    let mut repl: HashMap<ir::Value, ir::Value> = HashMap::new();
+    let resolve = |repl: &HashMap<ir::Value, ir::Value>, mut v: ir::Value| {
+        while let Some(&w) = repl.get(&v) {
+            v = w;
+        }
+        v
+    };
     loop {
-        let mut subst = None;
+        let mut changed = false;
         for d in &f.insts {
             let [r] = d.results[..] else { continue };
-            if done.contains(&r) {
+            if repl.contains_key(&r) {
                 continue;
             }
-            let z = |k: usize| d.args.get(k).is_some_and(|a| is_zero.contains(a));
+            let arg = |k: usize| d.args.get(k).map(|&a| resolve(&repl, a));
+            let z = |k: usize| arg(k).is_some_and(|a| is_zero.contains(&a));
             let with = match d.op {
                 ir::Op::Binary(Binary::Mul) if z(0) || z(1) => Some(zero),
                 ir::Op::Binary(Binary::Div) if z(0) => Some(zero),
                 ir::Op::Unary(Unary::Neg) if z(0) => Some(zero),
-                ir::Op::Binary(Binary::Add) if z(0) => Some(d.args[1]),
-                ir::Op::Binary(Binary::Add | Binary::Sub) if z(1) => Some(d.args[0]),
+                ir::Op::Binary(Binary::Add) if z(0) => arg(1),
+                ir::Op::Binary(Binary::Add | Binary::Sub) if z(1) => arg(0),
                 _ => None,
             };
             if let Some(w) = with {
-                subst = Some((r, w));
-                break;
+                if is_zero.contains(&w) {
+                    is_zero.insert(r);
+                }
+                repl.insert(r, w);
+                changed = true;
             }
         }
-        let Some((r, w)) = subst else { return };
-        done.insert(r);
-        if w == zero {
-            is_zero.insert(r);
+        if !changed {
+            break;
         }
-        replace_uses(f, r, w);
+    }
+    if repl.is_empty() {
+        return;
+    }
+    let args = f.insts.iter_mut().flat_map(|d| &mut d.args);
+    let yields = f.blocks.iter_mut().flat_map(|b| &mut b.yields);
+    for a in args.chain(yields) {
+        *a = resolve(&repl, *a);
     }
 }
 
