@@ -21,6 +21,12 @@
 //! cost `n·k·d²` — the `β`s (in the primal and in step 1) and the second moments (step 2) —
 //! are plain `f64` matrix products, computed by the register-blocked kernels of [`kernels`].
 //!
+//! Threads: the `β`s (by blocks of points), the weights and the primal's `lse`s (by points) and
+//! step 2's moments and derivatives (by components) run as tasks on `ferrad::par`'s pool, as
+//! the long compiled loops of lse do. The tasks are cut by the sizes alone and each computes
+//! whole values, which are combined in a fixed order: the result is the same with any number
+//! of threads (tested). Below `PARALLEL_WORK` (2²²) multiply-adds everything is one task.
+//!
 //! Invariant: the generic [`Gmm::objective`] (with [`beta`] and [`Gmm::rest`]) is the reference
 //! definition; the fast primal [`Gmm::primal`], [`weighted_beta_sum_compiled`] (equal to
 //! `Σᵢ wᵢ·beta(…, xᵢ)` for any weights) and [`rest_compiled`] agree with it to rounding, the
