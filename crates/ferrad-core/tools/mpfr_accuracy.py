@@ -12,6 +12,8 @@ the share of points correctly rounded.
 
 Usage (from the repository root; needs `pip install gmpy2`):
     crates/ferrad-core/tools/mpfr_accuracy.py [--points N] [--only NAME ...]
+NAME@fma (exp@fma, tanh@fma) measures the variant that `ferrad::simd::Isa` runs in the
+AVX2 + FMA copy of `dispatch` (fused multiply-adds, which may change the last bit).
 Prints a Markdown table; N defaults to 10^7 (one to two minutes per function and core; the
 functions are spread over `--jobs` processes, 2 by default).
 """
@@ -66,7 +68,7 @@ def ulp_error(ours, exact, want):
 
 
 def measure(name, points, binary):
-    funcs = FUNCTIONS[name]
+    funcs = FUNCTIONS[name.split("@")[0]]
     width = 2 + len(funcs)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "points.bin")
@@ -109,6 +111,8 @@ def main():
         )
         args.binary = "target/release/examples/math_points"
     names = [n for n in FUNCTIONS if not args.only or n in args.only]
+    # NAME@fma: the AVX2 + FMA copy's variant (`Isa::AVX2_FMA`), for the functions that have one
+    names += [n for n in args.only or [] if n.endswith("@fma")]
     print("| function | max ulp (MPFR) | worst at | correctly rounded | points |")
     print("|---|---:|---|---:|---:|")
     with multiprocessing.Pool(args.jobs) as pool:
@@ -118,7 +122,7 @@ def main():
                 cell, where = "≤ 0.5", "-"
             else:
                 cell = f"{worst:.3f}"
-                two = name in ("atan2", "powf")
+                two = name.split("@")[0] in ("atan2", "powf")
                 where = f"({at[0]!r}, {at[1]!r})" if two else f"{at[0]!r}"
             print(f"| {name} | {cell} | {where} | {100 * share:.2f}% | {n:.1e} |", flush=True)
 

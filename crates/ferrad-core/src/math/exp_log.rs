@@ -8,8 +8,8 @@
 //! 1 + x back as a first-order correction.
 
 use super::kernel::{
-    ExpParts, LN2_HI, LN2_LO, SHIFT32, TWO52, TWO52_BITS, exp_parts, pow2i, scale, scale32, sel,
-    sel32, two_sum,
+    EXPM1_TAYLOR, ExpParts, LN2_HI, LN2_LO, LOG2E, SHIFT32, TWO52, TWO52_BITS, exp_parts,
+    mul_add_with, poly12, pow2i, round_int, scale, scale32, sel, sel32, two_sum,
 };
 
 /// e^x. Domain: all f64. Max error about 1 ulp (see the table in [`crate::math`]);
@@ -22,6 +22,28 @@ pub fn exp(x: f64) -> f64 {
     // underflows in most of its terms). NaN compares false and keeps its path.
     let zero = x < -745.2;
     sel(zero, 0.0, scale(p.one_plus(), sel(zero, 0.0, p.n)))
+}
+
+/// [`exp`], in one double on fused multiply-adds when `fma` (the AVX2 + FMA copy of
+/// [`crate::simd::dispatch`], through [`crate::simd::Isa::exp`]): r = x − n·ln2 by two FMAs,
+/// e^r − 1 by the same degree-13 polynomial, 2^n·(1 + q) by the same exact scaling, but no
+/// double-double correction term. About half the operations of [`exp`] (2× faster in a
+/// 16-lane loop, measured), 1.002 ulp against MPFR on 10⁷ points (`mpfr_accuracy.py --only
+/// exp@fma`), within an ulp of [`exp`] (tested). Without `fma` it is [`exp`].
+#[inline(always)]
+pub(crate) fn exp_with(x: f64, fma: bool) -> f64 {
+    if !fma {
+        return exp(x);
+    }
+    // the clamps of `exp_parts`: e^711 overflows, e^-746 underflows to 0; NaN passes
+    let xc = if x > 711.0 { 711.0 } else { x };
+    let xc = if xc < -746.0 { -746.0 } else { xc };
+    let n = round_int(xc * LOG2E);
+    // x − n·LN2_HI is exact; one rounding for the rest (|r| <= ln2/2, so 2^-54·|r| off)
+    let r = mul_add_with(-n, LN2_LO, mul_add_with(-n, LN2_HI, xc, true), true);
+    let q = mul_add_with(r * r, poly12(&EXPM1_TAYLOR, r, true), r, true);
+    let zero = x < -745.2;
+    sel(zero, 0.0, scale(1.0 + q, sel(zero, 0.0, n)))
 }
 
 /// e^x − 1, accurate near 0. Domain: all f64. Max error about 1 ulp; exp_m1(±0) = ±0,
