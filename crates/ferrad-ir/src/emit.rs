@@ -276,7 +276,8 @@ impl Em<'_> {
     /// Whether the integer `v` is never negative: a constant ≥ 0, a buffer length, the index
     /// of a loop whose bounds are such, or a sum or product of such values. A loop between two
     /// of them counts in `usize` (no casts in its indexing, and it may run in lanes: the
-    /// triangular loops `for r in b + 1..d` of gmm's moments are).
+    /// triangular loops `for r in b + 1..d` of gmm's weighted beta sums are). Sums and
+    /// products of lengths and indices are far from overflowing `i64`.
     fn non_negative(&self, v: Value) -> bool {
         if let Some(c) = self.consts.get(&v) {
             return matches!(c, Const::I64(x) if *x >= 0);
