@@ -14,8 +14,8 @@
 //! Dekker's 17-operation splitting, tanh's polynomials run on fused multiply-adds (1.3×
 //! faster in a vectorized loop, measured), and exp runs in one double on fused multiply-adds
 //! (2× faster); tanh's and exp's results may differ from the baseline's in the last bit, all
-//! within the bound. The baseline copy cannot do that: there `mul_add`
-//! is a libm call, which stops vectorization.
+//! within the bound. The baseline copy cannot do that: there `mul_add` is a libm call, which
+//! stops vectorization.
 //!
 //! ```
 //! let x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
@@ -31,8 +31,9 @@
 //! compute the same function; their results may differ in the last bits only where the closure
 //! itself lets the compiler choose (it never contracts `a * b + c` into an FMA: Rust does not
 //! allow that without an explicit `mul_add`), and in [`Isa::tanh`] and [`Isa::exp`], whose
-//! fused evaluations may round the last bit differently. [`Isa`]'s other FMA products are exact, as Dekker's are
-//! wherever its splitting does not overflow or underflow, so both copies agree there.
+//! fused evaluations may round the last bit differently. [`Isa`]'s other FMA products are
+//! exact, as Dekker's are wherever its splitting does not overflow or underflow, so both
+//! copies agree there.
 
 use crate::math;
 

@@ -8,8 +8,8 @@
 //! 1 + x back as a first-order correction.
 
 use super::kernel::{
-    EXPM1_TAYLOR, ExpParts, LN2_HI, LN2_LO, LOG2E, SHIFT32, TWO52, TWO52_BITS, exp_parts,
-    mul_add_with, poly12, pow2i, round_int, scale, scale32, sel, sel32, two_sum,
+    ExpParts, LN2_HI, LN2_LO, SHIFT32, TWO52, TWO52_BITS, clamp_exp_arg, exp_parts, expm1_single,
+    pow2i, scale, scale32, sel, sel32, two_sum,
 };
 
 /// e^x. Domain: all f64. Max error about 1 ulp (see the table in [`crate::math`]);
@@ -35,13 +35,8 @@ pub(crate) fn exp_with(x: f64, fma: bool) -> f64 {
     if !fma {
         return exp(x);
     }
-    // the clamps of `exp_parts`: e^711 overflows, e^-746 underflows to 0; NaN passes
-    let xc = if x > 711.0 { 711.0 } else { x };
-    let xc = if xc < -746.0 { -746.0 } else { xc };
-    let n = round_int(xc * LOG2E);
-    // x − n·LN2_HI is exact; one rounding for the rest (|r| <= ln2/2, so 2^-54·|r| off)
-    let r = mul_add_with(-n, LN2_LO, mul_add_with(-n, LN2_HI, xc, true), true);
-    let q = mul_add_with(r * r, poly12(&EXPM1_TAYLOR, r, true), r, true);
+    // one rounding for r (|r| <= ln2/2, so 2^-54·|r| off)
+    let (n, q) = expm1_single(clamp_exp_arg(x), true);
     let zero = x < -745.2;
     sel(zero, 0.0, scale(1.0 + q, sel(zero, 0.0, n)))
 }

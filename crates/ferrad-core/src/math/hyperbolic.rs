@@ -8,8 +8,7 @@
 //! overflows); below 1, where e^a/2 − e^-a/2 would cancel, sinh is its odd Taylor series.
 
 use super::kernel::{
-    EXPM1_TAYLOR, LN2_HI, LN2_LO, LOG2E, abs, exp_parts, mul_add_with, poly12, pow2i, round_int,
-    scale, sel, with_sign_of,
+    abs, exp_parts, expm1_single, mul_add_with, poly12, pow2i, scale, sel, with_sign_of,
 };
 
 /// Hyperbolic tangent. Domain: all f64. Max error 1.2 ulp (see the table); tanh(±0) = ±0,
@@ -52,10 +51,7 @@ pub(crate) fn tanh_with(x: f64, fma: bool) -> f64 {
     // q = e^r − 1: 2^n·q is exact, so D is rounded once, and 2/D <= 0.45 damps its error (and
     // the division's) to at most 0.8 of an ulp of the result. (q in one double: the low part
     // that `exp_parts` carries would change nothing here, and costs a dozen operations.)
-    let y = 2.0 * a;
-    let n = round_int(y * LOG2E);
-    let r = mul_add_with(-n, LN2_LO, y - n * LN2_HI, fma); // n·LN2_HI is exact
-    let q = mul_add_with(r * r, poly12(&EXPM1_TAYLOR, r, fma), r, fma);
+    let (n, q) = expm1_single(2.0 * a, fma);
     let s = pow2i(n);
     let large = 1.0 - 2.0 / mul_add_with(s, q, s + 1.0, fma);
     with_sign_of(sel(a < 0.625, small, large), x)

@@ -184,12 +184,19 @@ impl ExpParts {
     }
 }
 
+/// `x` clamped to [-746, 711], where e^x has already overflowed or underflowed to 0 (so the
+/// reduction's `n` stays in [`scale`]'s range). NaN passes.
+#[inline(always)]
+pub(crate) fn clamp_exp_arg(x: f64) -> f64 {
+    let x = if x > 711.0 { 711.0 } else { x };
+    if x < -746.0 { -746.0 } else { x }
+}
+
 /// Reduce `x` (clamped to [-746, 711]) as x = n·ln2 + r; the rounding error of r is folded
 /// back into the low part. NaN propagates.
 #[inline(always)]
 pub(crate) fn exp_parts(x: f64) -> ExpParts {
-    let x = if x > 711.0 { 711.0 } else { x };
-    let x = if x < -746.0 { -746.0 } else { x };
+    let x = clamp_exp_arg(x);
     let n = round_int(x * LOG2E);
     let hi = x - n * LN2_HI; // exact
     let lo = n * LN2_LO;
@@ -204,11 +211,21 @@ pub(crate) fn exp_parts(x: f64) -> ExpParts {
     }
 }
 
+/// `(n, q)` with x = n·ln2 + r and q = e^r − 1, each in one double: no low part, unlike
+/// [`exp_parts`] (and no clamp: the caller bounds `x`). r's last step and the polynomial are
+/// fused when `fma`. tanh's large branch and the FMA copy's exp use it.
+#[inline(always)]
+pub(crate) fn expm1_single(x: f64, fma: bool) -> (f64, f64) {
+    let n = round_int(x * LOG2E);
+    let r = mul_add_with(-n, LN2_LO, x - n * LN2_HI, fma); // n·LN2_HI is exact
+    let q = mul_add_with(r * r, poly12(&EXPM1_TAYLOR, r, fma), r, fma);
+    (n, q)
+}
+
 /// Like [`exp_parts`] for an argument given as a double-double `xh + xl` (|xl| <= ulp(xh)).
 #[inline(always)]
 pub(crate) fn exp_parts_dd(xh: f64, xl: f64) -> ExpParts {
-    let xh = if xh > 711.0 { 711.0 } else { xh };
-    let xh = if xh < -746.0 { -746.0 } else { xh };
+    let xh = clamp_exp_arg(xh);
     let n = round_int(xh * LOG2E);
     let hi = xh - n * LN2_HI; // exact
     let t = xl - n * LN2_LO;

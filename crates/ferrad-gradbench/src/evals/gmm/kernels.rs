@@ -67,7 +67,6 @@ impl PointBlocks {
 /// past row `d − 1`. The kernel reads each block front to back, one entry per column.
 fn pack_q(q: &[f64], l: &[f64], out: &mut Vec<[f64; ROWS]>) {
     let d = q.len();
-    out.clear();
     for r0 in (0..d).step_by(ROWS) {
         for j in 0..(r0 + ROWS).min(d) {
             // column j's strictly lower part starts after columns 0..j: Σ_{c<j} (d − 1 − c)
@@ -145,16 +144,15 @@ pub fn betas(
     }
     let ls = d * (d - 1) / 2;
     let mut packed = Vec::new();
-    let mut q_packed = Vec::new();
     for ik in 0..k {
         pack_q(
             &q[ik * d..(ik + 1) * d],
             &l[ik * ls..(ik + 1) * ls],
-            &mut q_packed,
+            &mut packed,
         );
-        packed.extend_from_slice(&q_packed);
     }
-    let per_component = q_packed.len();
+    // (the same number of entries for every component: it depends on d only)
+    let per_component = packed.len() / k;
     let blocks = super::task_size(BLOCKS_PER_TASK, n.div_ceil(LANES), n * k * d * d);
     let tasks = points
         .data
