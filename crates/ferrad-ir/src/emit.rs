@@ -21,7 +21,10 @@
 //! is a closure run by `::ferrad::simd::dispatch` (AVX2 + FMA when the CPU has them), which
 //! calls the math functions through the `isa` it is given.
 //! With [`Simd::par`], a long outermost loop of independent iterations runs in fixed chunks
-//! on `::ferrad::par`'s thread pool (see the `emit/par.rs` module).
+//! on `::ferrad::par`'s thread pool (see the `emit/par.rs` module). An innermost loop that
+//! loads and stores only at `base + i` (a reverse sweep adding into columns of packed
+//! storage) runs over slices of its buffers, forwards, when the slices it stores into are
+//! disjoint (see the `emit/window.rs` module).
 //!
 //! Integer arithmetic uses plain operators (the interpreter wraps; indices in real programs do
 //! not overflow).
@@ -37,6 +40,7 @@ use ferrad_core::rules::{Binary, Ternary, Unary};
 use crate::ir::*;
 
 mod par;
+mod window;
 
 /// How [`emit_rust`] shapes code for SIMD ([`EmitOptions::simd`]); [`Simd::OFF`] by default.
 ///
@@ -161,6 +165,8 @@ struct Em<'a> {
     loop_depth: usize,
     /// Inside a parallel chunk: its loop and buffers ([`par::Chunk`]).
     par: Option<par::Chunk>,
+    /// Inside a loop run in windows ([`window`]): `(buffer, index)` → the window element.
+    windows: HashMap<(Value, Value), String>,
 }
 
 const ATOM: u8 = 10;
@@ -371,6 +377,9 @@ impl Em<'_> {
 
     /// `buf[idx]` as written: a lane of the chunk slice inside a lane loop.
     fn place(&self, buf: Value, idx: Value) -> String {
+        if let Some(w) = self.windows.get(&(buf, idx)) {
+            return w.clone();
+        }
         match self.chunk.get(&buf) {
             Some((c, i, lane)) if *i == idx => format!("{c}[{lane}]"),
             _ => match &self.par {
@@ -708,6 +717,17 @@ impl Em<'_> {
             .map(|k| self.val(d.args[k], false))
             .collect();
         self.loop_depth += 1;
+        // (windows change no result, but they are SIMD shaping: with the other settings)
+        if !split
+            && par.is_none()
+            && lanes >= 2
+            && self.simd.reslice
+            && let Some(plan) = self.window_plan(body, ix)
+        {
+            self.emit_windows(body, rev, depth, (&lo, &hi), as_usize, plan);
+            self.loop_depth -= 1;
+            return;
+        }
         if !split && !reslice && par.is_none() {
             self.emit_plain_for(d, body, rev, depth, (&lo, &hi), &inits);
             self.loop_depth -= 1;
@@ -1175,6 +1195,7 @@ pub fn emit_rust(f: &Function, opts: &EmitOptions) -> String {
         chunk: HashMap::new(),
         loop_depth: 0,
         par: None,
+        windows: HashMap::new(),
     };
     e.scan(f.body);
     e.decide_inline(f.body);

@@ -238,6 +238,39 @@ fn @lagged(%0: &[f64], %1: &[f64]) -> (f64) {
 }
 ";
 
+/// Dot products of columns of a packed triangle (gmm's weighted beta sums): column `b` starts
+/// at a carried offset `%10` (here `b`, so the columns overlap), and `Σ_{r>b} x[sb + r − b − 1]
+/// · x[r − b − 1]`, weighted by `y[b]`. The VJP adds into two windows of `x`'s adjoint at offsets invariant in the
+/// inner loop, which the SIMD emitter runs as slices when they are disjoint (large `b`) and as
+/// the loop it was when they overlap (small `b`; at `b = 0` they are the same window).
+pub const PACKED: &str = "\
+fn @packed(%0: &[f64], %1: &[f64]) -> (f64) {
+  %2: i64 = len %1
+  %3: i64 = const 0
+  %4: i64 = const 1
+  %5: f64 = const 0.0
+  %6: f64, %7: i64 = for %8 = %3 to %2 carry(%9 = %5, %10 = %3) {
+    %11: i64 = iadd %8, %4
+    %12: f64 = for %13 = %11 to %2 carry(%14 = %5) {
+      %15: i64 = iadd %10, %13
+      %16: i64 = isub %15, %11
+      %17: f64 = load %0[%16]
+      %18: i64 = isub %13, %11
+      %19: f64 = load %0[%18]
+      %20: f64 = mul %17, %19
+      %21: f64 = add %14, %20
+      yield %21
+    }
+    %22: f64 = load %1[%8]
+    %23: f64 = mul %12, %22
+    %24: f64 = add %9, %23
+    %25: i64 = iadd %10, %4
+    yield %24, %25
+  }
+  return %6
+}
+";
+
 /// LogSumExp with a constant shift `%1`: `ln Σ exp(xᵢ − a) + a`. The adjoint loop needs
 /// `exp(xᵢ − a)` and the sum, which only the forward loop's end gives, so the two loops cannot
 /// fuse: this is where storing `exp` beats recomputing it.

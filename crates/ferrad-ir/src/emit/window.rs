@@ -1,0 +1,407 @@
+//! Windows: an innermost loop without carried values whose loads and stores are all at
+//! `base + i`, each `base` invariant in the loop, runs over contiguous slices of its buffers.
+//!
+//! ```text
+//! let lo5 = v56 as usize;
+//! let hi6 = v1;
+//! if lo5 < hi6 {
+//!     let len7 = hi6 - lo5;
+//!     let s8 = (v90 - i89 as i64 - 1 + lo5 as i64) as usize;
+//!     let s9 = (v57 - i55 as i64 - 1 + lo5 as i64) as usize;
+//!     if s8 + len7 <= s9 || s9 + len7 <= s8 {
+//!         let (w10, w11) = (the two windows of p6, by `split_at_mut`);
+//!         let w12 = &p5[s8..s8 + len7];
+//!         for j13 in 0..len7 {
+//!             w11[j13] += v107 * w12[j13];
+//!             ...
+//!         }
+//!     } else {
+//!         (the loop as it was)
+//!     }
+//! }
+//! ```
+//!
+//! This is the shape of reverse sweeps over packed triangular storage: gmm's weighted beta
+//! sums add into two columns of one adjoint buffer at `sa + r` and `sb + r`. Written as
+//! indexing at computed offsets, each access is bounds-checked and the two stores into one
+//! buffer may overlap, so the loop stays scalar (and reversed, as the VJP made it). In
+//! windows, each stored element is touched by one iteration only (each window is indexed by
+//! the counter alone, and the windows of a stored buffer are checked disjoint at run time),
+//! so the order is free and LLVM vectorizes the loop without overlap checks. When the windows
+//! of a stored buffer overlap, the loop runs as it was.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{ADD, Em};
+use crate::ir::*;
+
+/// A loop-invariant integer: the sum of signed values defined outside the loop plus a
+/// constant.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Offset {
+    /// `(value, +1 or −1)`, sorted, no value twice.
+    terms: Vec<(Value, i64)>,
+    konst: i64,
+}
+
+impl Offset {
+    fn add(mut self, other: &Offset, sign: i64) -> Offset {
+        for &(v, s) in &other.terms {
+            match self.terms.iter().position(|&(w, _)| w == v) {
+                Some(k) => {
+                    self.terms[k].1 += s * sign;
+                    if self.terms[k].1 == 0 {
+                        self.terms.remove(k);
+                    }
+                }
+                None => self.terms.push((v, s * sign)),
+            }
+        }
+        self.terms.sort_by_key(|&(v, _)| v.0);
+        self.konst += other.konst * sign;
+        self
+    }
+}
+
+/// The windows of one buffer.
+struct WindowBuf {
+    buf: Value,
+    stored: bool,
+    /// Distinct offsets (the window of offset `o` starts at `o + lo`).
+    offsets: Vec<Offset>,
+}
+
+/// The windows of a loop: every buffer it loads or stores, and for each `(buffer, index)` of
+/// its loads and stores, which buffer and offset.
+pub(super) struct WindowPlan {
+    bufs: Vec<WindowBuf>,
+    at: HashMap<(Value, Value), (usize, usize)>,
+}
+
+impl Em<'_> {
+    /// The windows of the loop over `ix` with body `body`, if it qualifies: a straight-line
+    /// body (no nested blocks, no carried values) whose every buffer use is a load or store at
+    /// `base + ix` (`base` invariant, made of values from outside the loop, constants, `+`
+    /// and `-`), with some `base` not 0 (otherwise plain re-slicing does the job), and at most
+    /// two windows in each buffer it stores into.
+    pub(super) fn window_plan(&self, body: Block, ix: Value) -> Option<WindowPlan> {
+        let bd = self.f.block(body);
+        if bd.params.len() != 1 {
+            return None;
+        }
+        let mut bufs: Vec<WindowBuf> = vec![];
+        let mut at = HashMap::new();
+        let mut shifted = false;
+        for &i in &bd.insts {
+            let d = self.f.inst(i);
+            if !d.op.blocks().is_empty() {
+                return None;
+            }
+            match d.op {
+                Op::Load | Op::Store => {
+                    let (buf, idx) = (d.args[0], d.args[1]);
+                    if self.def_block.get(&buf) == Some(&body) {
+                        return None;
+                    }
+                    let off = self.affine(idx, ix, body)?;
+                    shifted |= off != Offset::default();
+                    let b = match bufs.iter().position(|w| w.buf == buf) {
+                        Some(b) => b,
+                        None => {
+                            bufs.push(WindowBuf {
+                                buf,
+                                stored: false,
+                                offsets: vec![],
+                            });
+                            bufs.len() - 1
+                        }
+                    };
+                    let w = &mut bufs[b];
+                    w.stored |= d.op == Op::Store;
+                    let o = match w.offsets.iter().position(|o| *o == off) {
+                        Some(o) => o,
+                        None => {
+                            w.offsets.push(off);
+                            w.offsets.len() - 1
+                        }
+                    };
+                    at.insert((buf, idx), (b, o));
+                }
+                _ => {
+                    if d.args.iter().any(|&a| self.f.ty(a).is_buf())
+                        || d.results.iter().any(|&r| self.f.ty(r).is_buf())
+                    {
+                        return None;
+                    }
+                }
+            }
+        }
+        let fits = bufs.iter().all(|w| !w.stored || w.offsets.len() <= 2);
+        (shifted && fits).then_some(WindowPlan { bufs, at })
+    }
+
+    /// `v` as `ix + offset`, or as `offset` (coefficient 0 of `ix`), when it is one.
+    fn affine_parts(&self, v: Value, ix: Value, body: Block) -> Option<(i64, Offset)> {
+        if v == ix {
+            return Some((1, Offset::default()));
+        }
+        if let Some(c) = self.consts.get(&v) {
+            return match c {
+                Const::I64(k) => Some((
+                    0,
+                    Offset {
+                        terms: vec![],
+                        konst: *k,
+                    },
+                )),
+                _ => None,
+            };
+        }
+        if self.f.ty(v) != Type::I64 {
+            return None;
+        }
+        if self.def_block.get(&v) != Some(&body) {
+            return Some((
+                0,
+                Offset {
+                    terms: vec![(v, 1)],
+                    konst: 0,
+                },
+            ));
+        }
+        let d = self.f.inst(*self.def.get(&v)?);
+        let sign = match d.op {
+            Op::Int(IntOp::Add) => 1,
+            Op::Int(IntOp::Sub) => -1,
+            _ => return None,
+        };
+        let (ca, a) = self.affine_parts(d.args[0], ix, body)?;
+        let (cb, b) = self.affine_parts(d.args[1], ix, body)?;
+        Some((ca + sign * cb, a.add(&b, sign)))
+    }
+
+    /// `v` as `ix + offset`.
+    fn affine(&self, v: Value, ix: Value, body: Block) -> Option<Offset> {
+        match self.affine_parts(v, ix, body)? {
+            (1, off) => Some(off),
+            _ => None,
+        }
+    }
+
+    /// The integer instructions of `body` whose results only feed the indices of the windowed
+    /// loads and stores of `plan` (directly or through each other): in windows, nothing
+    /// computes them.
+    fn index_only(&self, body: Block, plan: &WindowPlan) -> HashSet<Inst> {
+        let insts = &self.f.block(body).insts;
+        let mut skip: HashSet<Inst> = insts
+            .iter()
+            .copied()
+            .filter(|&i| matches!(self.f.inst(i).op, Op::Int(_)))
+            .collect();
+        loop {
+            let keep: Vec<Inst> = skip
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let r = self.f.inst(i).results[0];
+                    insts.iter().any(|&u| {
+                        let d = self.f.inst(u);
+                        d.args.iter().enumerate().any(|(k, &a)| {
+                            a == r
+                                && !skip.contains(&u)
+                                && !(k == 1
+                                    && matches!(d.op, Op::Load | Op::Store)
+                                    && plan.at.contains_key(&(d.args[0], a)))
+                        })
+                    })
+                })
+                .collect();
+            if keep.is_empty() {
+                return skip;
+            }
+            for i in keep {
+                skip.remove(&i);
+            }
+        }
+    }
+
+    /// `off` as an `i64` expression (its added terms first: `-x as i64` would negate before
+    /// the cast).
+    fn offset_expr(&self, off: &Offset) -> String {
+        let mut terms: Vec<(i64, String)> = off
+            .terms
+            .iter()
+            .map(|&(v, sign)| (sign, self.valp(v, ADD + 1, false)))
+            .collect();
+        terms.sort_by_key(|&(sign, _)| -sign);
+        let mut s = String::new();
+        for (sign, term) in terms {
+            for _ in 0..sign.unsigned_abs() {
+                match (s.is_empty(), sign > 0) {
+                    (true, true) => s.push_str(&term),
+                    (true, false) => s.push_str(&format!("0 - {term}")),
+                    (false, true) => s.push_str(&format!(" + {term}")),
+                    (false, false) => s.push_str(&format!(" - {term}")),
+                }
+            }
+        }
+        match (s.is_empty(), off.konst) {
+            (true, k) => format!("{k}"),
+            (false, 0) => s,
+            (false, k) if k > 0 => format!("{s} + {k}"),
+            (false, k) => format!("{s} - {}", -k),
+        }
+    }
+
+    /// The loop over `lo..hi` (index `ix`, `as_usize` when it counts in `usize`) with body
+    /// `body`, in the windows of `plan`; reversed when `rev` and the windows overlap.
+    pub(super) fn emit_windows(
+        &mut self,
+        body: Block,
+        rev: bool,
+        depth: usize,
+        (lo, hi): (&str, &str),
+        as_usize: bool,
+        plan: WindowPlan,
+    ) {
+        let ix = self.f.block(body).params[0];
+        let (l, h, len) = (self.fresh("lo"), self.fresh("hi"), self.fresh("len"));
+        self.line(depth, &format!("let {l} = {lo};"));
+        self.line(depth, &format!("let {h} = {hi};"));
+        self.line(depth, &format!("if {l} < {h} {{"));
+        let d1 = depth + 1;
+        let n = if as_usize {
+            format!("{h} - {l}")
+        } else {
+            format!("({h} - {l}) as usize")
+        };
+        self.line(d1, &format!("let {len} = {n};"));
+        let lo_i64 = if as_usize {
+            format!("{l} as i64")
+        } else {
+            l.clone()
+        };
+        // Each window's first index (a negative one wraps, and the slicing panics, as the
+        // loop's first access would).
+        let mut starts: Vec<Vec<String>> = vec![];
+        let mut named: HashMap<String, String> = HashMap::new();
+        for w in &plan.bufs {
+            let mut s = vec![];
+            for off in &w.offsets {
+                let e = self.offset_expr(off);
+                let name = match named.get(&e) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = self.fresh("s");
+                        let start = if e == "0" {
+                            format!("{l}{}", if as_usize { "" } else { " as usize" })
+                        } else {
+                            format!("({e} + {lo_i64}) as usize")
+                        };
+                        self.line(d1, &format!("let {name} = {start};"));
+                        named.insert(e, name.clone());
+                        name
+                    }
+                };
+                s.push(name);
+            }
+            starts.push(s);
+        }
+        let checks: Vec<String> = plan
+            .bufs
+            .iter()
+            .zip(&starts)
+            .filter(|(w, _)| w.stored && w.offsets.len() == 2)
+            .map(|(_, s)| {
+                let (a, b) = (&s[0], &s[1]);
+                format!("{a} + {len} <= {b} || {b} + {len} <= {a}")
+            })
+            .collect();
+        let d2 = if checks.is_empty() {
+            d1
+        } else {
+            let all = if checks.len() == 1 {
+                checks[0].clone()
+            } else {
+                format!("({})", checks.join(") && ("))
+            };
+            self.line(d1, &format!("if {all} {{"));
+            d1 + 1
+        };
+        let skip = self.index_only(body, &plan);
+        let j = self.fresh("j");
+        let mut places = HashMap::new();
+        let mut names: Vec<Vec<String>> = vec![];
+        for (w, s) in plan.bufs.iter().zip(&starts) {
+            let orig = self.names[&w.buf].clone();
+            let ws: Vec<String> = s.iter().map(|_| self.fresh("w")).collect();
+            if w.stored && ws.len() == 2 {
+                let (a, b) = (&s[0], &s[1]);
+                let (x, y) = (self.fresh("y"), self.fresh("y"));
+                self.line(
+                    d2,
+                    &format!(
+                        "let ({}, {}) = if {a} < {b} {{ let ({x}, {y}) = {orig}.split_at_mut({b}); \
+                         (&mut {x}[{a}..{a} + {len}], &mut {y}[..{len}]) }} else {{ \
+                         let ({x}, {y}) = {orig}.split_at_mut({a}); \
+                         (&mut {y}[..{len}], &mut {x}[{b}..{b} + {len}]) }};",
+                        ws[0], ws[1]
+                    ),
+                );
+            } else {
+                let amp = if w.stored { "&mut " } else { "&" };
+                for (name, start) in ws.iter().zip(s) {
+                    self.line(
+                        d2,
+                        &format!("let {name} = {amp}{orig}[{start}..{start} + {len}];"),
+                    );
+                }
+            }
+            names.push(ws);
+        }
+        for (&key, &(b, o)) in &plan.at {
+            places.insert(key, format!("{}[{j}]", names[b][o]));
+        }
+        self.line(d2, &format!("for {j} in 0..{len} {{"));
+        let ix_used = self.f.block(body).insts.iter().any(|&i| {
+            let d = self.f.inst(i);
+            !skip.contains(&i)
+                && d.args
+                    .iter()
+                    .enumerate()
+                    .any(|(k, &a)| a == ix && !(k == 1 && matches!(d.op, Op::Load | Op::Store)))
+        });
+        if ix_used {
+            let i = self.fresh("i");
+            let e = if as_usize {
+                format!("{l} + {j}")
+            } else {
+                format!("{l} + {j} as i64")
+            };
+            self.line(d2 + 1, &format!("let {i} = {e};"));
+            self.names.insert(ix, i);
+        }
+        let outer = std::mem::replace(&mut self.windows, places);
+        self.skip.extend(skip.iter().copied());
+        self.loop_body(body, &[], d2 + 1);
+        for i in &skip {
+            self.skip.remove(i);
+        }
+        self.windows = outer;
+        self.line(d2, "}");
+        if !checks.is_empty() {
+            self.line(d1, "} else {");
+            let (i, _) = self.loop_index(ix);
+            let range = if rev {
+                format!("({l}..{h}).rev()")
+            } else {
+                format!("{l}..{h}")
+            };
+            self.line(d1 + 1, &format!("for {i} in {range} {{"));
+            self.loop_body(body, &[], d1 + 2);
+            self.line(d1 + 1, "}");
+            self.line(d1, "}");
+        }
+        self.line(depth, "}");
+    }
+}
