@@ -158,8 +158,8 @@ struct Em<'a> {
     counter: usize,
     out: String,
     simd: Simd,
-    /// Inside a lane loop: buffer → (chunk array name, loop index, lane variable name).
-    chunk: HashMap<Value, (String, Value, String)>,
+    /// Inside a lane loop: (buffer, index) → (chunk array name, lane variable name).
+    chunk: HashMap<(Value, Value), (String, String)>,
     /// How many loops enclose the code being emitted (only an outermost loop runs in
     /// parallel: an inner one would start a pool task per outer iteration).
     loop_depth: usize,
@@ -375,20 +375,21 @@ impl Em<'_> {
         })
     }
 
-    /// `buf[idx]` as written: a lane of the chunk slice inside a lane loop.
+    /// `buf[idx]` as written: a lane of the chunk slice inside a lane loop, an element of a
+    /// window in a loop over windows.
     fn place(&self, buf: Value, idx: Value) -> String {
+        if let Some((c, lane)) = self.chunk.get(&(buf, idx)) {
+            return format!("{c}[{lane}]");
+        }
         if let Some(w) = self.windows.get(&(buf, idx)) {
             return w.clone();
         }
-        match self.chunk.get(&buf) {
-            Some((c, i, lane)) if *i == idx => format!("{c}[{lane}]"),
-            _ => match &self.par {
-                // a buffer cut into chunks: at the chunk's own counter
-                Some(p) if p.ix == idx && p.bufs.contains(&buf) => {
-                    format!("{}[{}]", self.names[&buf], p.local)
-                }
-                _ => format!("{}[{}]", self.names[&buf], self.val(idx, true)),
-            },
+        match &self.par {
+            // a buffer cut into chunks: at the chunk's own counter
+            Some(p) if p.ix == idx && p.bufs.contains(&buf) => {
+                format!("{}[{}]", self.names[&buf], p.local)
+            }
+            _ => format!("{}[{}]", self.names[&buf], self.val(idx, true)),
         }
     }
 
@@ -718,13 +719,13 @@ impl Em<'_> {
             .collect();
         self.loop_depth += 1;
         // (windows change no result, but they are SIMD shaping: with the other settings)
-        if !split
-            && par.is_none()
+        if par.is_none()
             && lanes >= 2
             && self.simd.reslice
-            && let Some(plan) = self.window_plan(body, ix)
+            && let Some(plan) = self.window_plan(body, ix, split)
         {
-            self.emit_windows(body, rev, depth, (&lo, &hi), as_usize, plan);
+            let (range, order) = ((lo.as_str(), hi.as_str()), (rev, split));
+            self.emit_windows(d, body, order, depth, range, as_usize, &inits, plan);
             self.loop_depth -= 1;
             return;
         }
@@ -790,6 +791,33 @@ impl Em<'_> {
         bufs: &[(Value, usize, bool)],
         inits: &[String],
     ) {
+        let ix = self.f.block(body).params[0];
+        let srcs: Vec<LaneSrc> = bufs
+            .iter()
+            .map(|&(b, count, stored)| LaneSrc {
+                keys: vec![(b, ix)],
+                name: self.names[&b].clone(),
+                stored,
+                count,
+            })
+            .collect();
+        self.emit_lanes_in(d, body, depth, (lo, hi), &srcs, inits, None);
+    }
+
+    /// [`Self::emit_lanes`] over the slices `srcs`, each copied a chunk at a time; with `win`,
+    /// the loop counts over windows ([`window`]) from 0 and the loop index is `win`'s base
+    /// plus the count.
+    #[allow(clippy::too_many_arguments)]
+    fn emit_lanes_in(
+        &mut self,
+        d: &InstData,
+        body: Block,
+        depth: usize,
+        (lo, hi): (&str, &str),
+        bufs: &[LaneSrc],
+        inits: &[String],
+        win: Option<&window::WinIx>,
+    ) {
         let bd = self.f.block(body).clone();
         let ix = bd.params[0];
         let lanes = self.lanes_for(body);
@@ -811,9 +839,9 @@ impl Em<'_> {
         // Each chunk is copied into a local array (and stored ones back after it): LLVM then
         // needs no overlap check between the buffers, which it would not do for 4 iterations.
         let mut write_back = vec![];
-        for &(buf, _, stored) in bufs {
+        for src in bufs {
+            let (stored, orig) = (src.stored, src.name.clone());
             let c = self.fresh("x");
-            let orig = self.names[&buf].clone();
             let m = if stored { "mut " } else { "" };
             self.line(
                 depth + 1,
@@ -826,11 +854,22 @@ impl Em<'_> {
             if stored {
                 write_back.push(format!("{orig}[{b}..{b} + {lanes}].copy_from_slice(&{c});"));
             }
-            chunk.insert(buf, (c, ix, l.clone()));
+            for &key in &src.keys {
+                chunk.insert(key, (c.clone(), l.clone()));
+            }
         }
         self.line(depth + 1, &format!("for {l} in 0..{lanes} {{"));
-        let replaced: usize = bufs.iter().map(|&(_, k, _)| k).sum();
-        if self.uses.get(&ix).copied().unwrap_or(0) > replaced {
+        let replaced: usize = bufs.iter().map(|s| s.count).sum();
+        if let Some(w) = win {
+            if w.ix_used {
+                let i = self.fresh("i");
+                self.line(
+                    depth + 2,
+                    &format!("let {i} = {};", w.index(&format!("{b} + {l}"))),
+                );
+                self.names.insert(ix, i);
+            }
+        } else if self.uses.get(&ix).copied().unwrap_or(0) > replaced {
             let i = self.fresh("i");
             // (in a parallel chunk `b` counts from the chunk's start)
             let base = match &self.par {
@@ -865,10 +904,22 @@ impl Em<'_> {
             self.names.insert(d.results[k], t.clone());
             vars.push(t);
         }
-        let (i, global) = self.loop_index(ix);
-        self.line(depth, &format!("for {i} in {b}..{hi} {{"));
-        if let Some(g) = global {
-            self.line(depth + 1, &g);
+        match win {
+            Some(w) => {
+                self.line(depth, &format!("for {} in {b}..{hi} {{", w.j));
+                if w.ix_used {
+                    let i = self.fresh("i");
+                    self.line(depth + 1, &format!("let {i} = {};", w.index(&w.j)));
+                    self.names.insert(ix, i);
+                }
+            }
+            None => {
+                let (i, global) = self.loop_index(ix);
+                self.line(depth, &format!("for {i} in {b}..{hi} {{"));
+                if let Some(g) = global {
+                    self.line(depth + 1, &g);
+                }
+            }
         }
         self.loop_body(body, &vars, depth + 1);
         self.line(depth, "}");
@@ -1143,6 +1194,18 @@ impl Em<'_> {
             self.names.insert(r, n);
         }
     }
+}
+
+/// A slice a lane loop copies a chunk at a time: a buffer cut to the loop's range, or a
+/// window ([`window`]).
+struct LaneSrc {
+    /// The `(buffer, index)` loads and stores it serves.
+    keys: Vec<(Value, Value)>,
+    /// The slice.
+    name: String,
+    stored: bool,
+    /// How many loads and stores it serves.
+    count: usize,
 }
 
 /// How a loop body uses one buffer ([`Em::buf_uses`]).

@@ -1,5 +1,8 @@
-//! Windows: an innermost loop without carried values whose loads and stores are all at
-//! `base + i`, each `base` invariant in the loop, runs over contiguous slices of its buffers.
+//! Windows: an innermost loop whose loads and stores are all at `base + i`, each `base`
+//! invariant in the loop, runs over contiguous slices of its buffers. A loop without carried
+//! values runs as below; one whose carried values are sums runs in lanes, its windows copied
+//! a chunk at a time like the re-sliced buffers of any lane loop (gmm's dot products of packed
+//! columns, `Σ_r l[sa + r] · l[sb + r]`: bounds-checked scalar loads before).
 //!
 //! ```text
 //! let lo5 = v56 as usize;
@@ -80,13 +83,14 @@ pub(super) struct WindowPlan {
 
 impl Em<'_> {
     /// The windows of the loop over `ix` with body `body`, if it qualifies: a straight-line
-    /// body (no nested blocks, no carried values) whose every buffer use is a load or store at
-    /// `base + ix` (`base` invariant, made of values from outside the loop, constants, `+`
-    /// and `-`), with some `base` not 0 (otherwise plain re-slicing does the job), and at most
-    /// two windows in each buffer it stores into.
-    pub(super) fn window_plan(&self, body: Block, ix: Value) -> Option<WindowPlan> {
+    /// body (no nested blocks; no carried values unless `split`, where the caller found them
+    /// all sums) whose every buffer use is a load or store at `base + ix` (`base` invariant,
+    /// made of values from outside the loop, constants, `+` and `-`), with some `base` not 0
+    /// (otherwise plain re-slicing does the job), and at most two windows in each buffer it
+    /// stores into (one when `split`).
+    pub(super) fn window_plan(&self, body: Block, ix: Value, split: bool) -> Option<WindowPlan> {
         let bd = self.f.block(body);
-        if bd.params.len() != 1 {
+        if bd.params.len() != 1 && !split {
             return None;
         }
         let mut bufs: Vec<WindowBuf> = vec![];
@@ -136,7 +140,9 @@ impl Em<'_> {
                 }
             }
         }
-        let fits = bufs.iter().all(|w| !w.stored || w.offsets.len() <= 2);
+        // (a lane loop copies each window a chunk at a time: one per stored buffer)
+        let most = if split { 1 } else { 2 };
+        let fits = bufs.iter().all(|w| !w.stored || w.offsets.len() <= most);
         (shifted && fits).then_some(WindowPlan { bufs, at })
     }
 
@@ -253,18 +259,31 @@ impl Em<'_> {
         }
     }
 
-    /// The loop over `lo..hi` (index `ix`, `as_usize` when it counts in `usize`) with body
-    /// `body`, in the windows of `plan`; reversed when `rev` and the windows overlap.
+    /// The loop `d` over `lo..hi` (index `ix`, `as_usize` when it counts in `usize`) with body
+    /// `body`, in the windows of `plan`: in lanes when `split` (its carried values are sums),
+    /// else plain; reversed when `rev` and the windows of a stored buffer overlap.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn emit_windows(
         &mut self,
+        d: &InstData,
         body: Block,
-        rev: bool,
+        (rev, split): (bool, bool),
         depth: usize,
         (lo, hi): (&str, &str),
         as_usize: bool,
+        inits: &[String],
         plan: WindowPlan,
     ) {
         let ix = self.f.block(body).params[0];
+        // The loop's results, named before the `if` that skips an empty range.
+        let results: Vec<String> = inits
+            .iter()
+            .map(|init| {
+                let r = self.fresh("acc");
+                self.line(depth, &format!("let mut {r} = {init};"));
+                r
+            })
+            .collect();
         let (l, h, len) = (self.fresh("lo"), self.fresh("hi"), self.fresh("len"));
         self.line(depth, &format!("let {l} = {lo};"));
         self.line(depth, &format!("let {h} = {hi};"));
@@ -276,37 +295,7 @@ impl Em<'_> {
             format!("({h} - {l}) as usize")
         };
         self.line(d1, &format!("let {len} = {n};"));
-        let lo_i64 = if as_usize {
-            format!("{l} as i64")
-        } else {
-            l.clone()
-        };
-        // Each window's first index (a negative one wraps, and the slicing panics, as the
-        // loop's first access would).
-        let mut starts: Vec<Vec<String>> = vec![];
-        let mut named: HashMap<String, String> = HashMap::new();
-        for w in &plan.bufs {
-            let mut s = vec![];
-            for off in &w.offsets {
-                let e = self.offset_expr(off);
-                let name = match named.get(&e) {
-                    Some(name) => name.clone(),
-                    None => {
-                        let name = self.fresh("s");
-                        let start = if e == "0" {
-                            format!("{l}{}", if as_usize { "" } else { " as usize" })
-                        } else {
-                            format!("({e} + {lo_i64}) as usize")
-                        };
-                        self.line(d1, &format!("let {name} = {start};"));
-                        named.insert(e, name.clone());
-                        name
-                    }
-                };
-                s.push(name);
-            }
-            starts.push(s);
-        }
+        let starts = self.window_starts(&plan, &l, as_usize, d1);
         let checks: Vec<String> = plan
             .bufs
             .iter()
@@ -317,52 +306,19 @@ impl Em<'_> {
                 format!("{a} + {len} <= {b} || {b} + {len} <= {a}")
             })
             .collect();
-        let d2 = if checks.is_empty() {
-            d1
-        } else {
-            let all = if checks.len() == 1 {
-                checks[0].clone()
-            } else {
-                format!("({})", checks.join(") && ("))
-            };
-            self.line(d1, &format!("if {all} {{"));
-            d1 + 1
-        };
-        let skip = self.index_only(body, &plan);
-        let j = self.fresh("j");
-        let mut places = HashMap::new();
-        let mut names: Vec<Vec<String>> = vec![];
-        for (w, s) in plan.bufs.iter().zip(&starts) {
-            let orig = self.names[&w.buf].clone();
-            let ws: Vec<String> = s.iter().map(|_| self.fresh("w")).collect();
-            if w.stored && ws.len() == 2 {
-                let (a, b) = (&s[0], &s[1]);
-                let (x, y) = (self.fresh("y"), self.fresh("y"));
-                self.line(
-                    d2,
-                    &format!(
-                        "let ({}, {}) = if {a} < {b} {{ let ({x}, {y}) = {orig}.split_at_mut({b}); \
-                         (&mut {x}[{a}..{a} + {len}], &mut {y}[..{len}]) }} else {{ \
-                         let ({x}, {y}) = {orig}.split_at_mut({a}); \
-                         (&mut {y}[..{len}], &mut {x}[{b}..{b} + {len}]) }};",
-                        ws[0], ws[1]
-                    ),
-                );
-            } else {
-                let amp = if w.stored { "&mut " } else { "&" };
-                for (name, start) in ws.iter().zip(s) {
-                    self.line(
-                        d2,
-                        &format!("let {name} = {amp}{orig}[{start}..{start} + {len}];"),
-                    );
-                }
+        let d2 = match checks.len() {
+            0 => d1,
+            1 => {
+                self.line(d1, &format!("if {} {{", checks[0]));
+                d1 + 1
             }
-            names.push(ws);
-        }
-        for (&key, &(b, o)) in &plan.at {
-            places.insert(key, format!("{}[{j}]", names[b][o]));
-        }
-        self.line(d2, &format!("for {j} in 0..{len} {{"));
+            _ => {
+                self.line(d1, &format!("if ({}) {{", checks.join(") && (")));
+                d1 + 1
+            }
+        };
+        let names = self.cut_windows(&plan, &starts, &len, d2);
+        let skip = self.index_only(body, &plan);
         let ix_used = self.f.block(body).insts.iter().any(|&i| {
             let d = self.f.inst(i);
             !skip.contains(&i)
@@ -371,25 +327,57 @@ impl Em<'_> {
                     .enumerate()
                     .any(|(k, &a)| a == ix && !(k == 1 && matches!(d.op, Op::Load | Op::Store)))
         });
-        if ix_used {
-            let i = self.fresh("i");
-            let e = if as_usize {
-                format!("{l} + {j}")
-            } else {
-                format!("{l} + {j} as i64")
-            };
-            self.line(d2 + 1, &format!("let {i} = {e};"));
-            self.names.insert(ix, i);
+        let win = WinIx {
+            j: self.fresh("j"),
+            lo: l.clone(),
+            as_usize,
+            ix_used,
+        };
+        let mut places = HashMap::new();
+        for (&key, &(b, o)) in &plan.at {
+            places.insert(key, format!("{}[{}]", names[b][o], win.j));
         }
         let outer = std::mem::replace(&mut self.windows, places);
         self.skip.extend(skip.iter().copied());
-        self.loop_body(body, &[], d2 + 1);
+        if split {
+            let mut srcs = vec![];
+            for (b, w) in plan.bufs.iter().enumerate() {
+                for (o, name) in names[b].iter().enumerate() {
+                    let keys: Vec<(Value, Value)> = plan
+                        .at
+                        .iter()
+                        .filter(|&(_, &bo)| bo == (b, o))
+                        .map(|(&k, _)| k)
+                        .collect();
+                    srcs.push(super::LaneSrc {
+                        count: keys.len(),
+                        keys,
+                        name: name.clone(),
+                        stored: w.stored,
+                    });
+                }
+            }
+            self.emit_lanes_in(d, body, d2, ("0", &len), &srcs, &results, Some(&win));
+            for (k, r) in results.iter().enumerate() {
+                let t = self.names[&d.results[k]].clone();
+                self.line(d2, &format!("{r} = {t};"));
+            }
+        } else {
+            self.line(d2, &format!("for {} in 0..{len} {{", win.j));
+            if ix_used {
+                let i = self.fresh("i");
+                self.line(d2 + 1, &format!("let {i} = {};", win.index(&win.j)));
+                self.names.insert(ix, i);
+            }
+            self.loop_body(body, &[], d2 + 1);
+            self.line(d2, "}");
+        }
         for i in &skip {
             self.skip.remove(i);
         }
         self.windows = outer;
-        self.line(d2, "}");
         if !checks.is_empty() {
+            // (only plain loops have two windows in a stored buffer)
             self.line(d1, "} else {");
             let (i, _) = self.loop_index(ix);
             let range = if rev {
@@ -403,5 +391,112 @@ impl Em<'_> {
             self.line(d1, "}");
         }
         self.line(depth, "}");
+        for (k, r) in results.iter().enumerate() {
+            self.names.insert(d.results[k], r.clone());
+        }
+    }
+
+    /// The first index of each window of `plan` (one `let` per distinct offset), for a loop
+    /// from `lo`. A negative one wraps, and the slicing panics, as the loop's first access
+    /// would.
+    fn window_starts(
+        &mut self,
+        plan: &WindowPlan,
+        lo: &str,
+        as_usize: bool,
+        depth: usize,
+    ) -> Vec<Vec<String>> {
+        let lo_i64 = if as_usize {
+            format!("{lo} as i64")
+        } else {
+            lo.to_string()
+        };
+        let mut starts = vec![];
+        let mut named: HashMap<String, String> = HashMap::new();
+        for w in &plan.bufs {
+            let mut s = vec![];
+            for off in &w.offsets {
+                let e = self.offset_expr(off);
+                let name = match named.get(&e) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = self.fresh("s");
+                        let start = if e == "0" {
+                            format!("{lo}{}", if as_usize { "" } else { " as usize" })
+                        } else {
+                            format!("({e} + {lo_i64}) as usize")
+                        };
+                        self.line(depth, &format!("let {name} = {start};"));
+                        named.insert(e, name.clone());
+                        name
+                    }
+                };
+                s.push(name);
+            }
+            starts.push(s);
+        }
+        starts
+    }
+
+    /// The windows of `plan`, `len` long from `starts`, as slices (the two windows of a stored
+    /// buffer by `split_at_mut`, already checked disjoint); their names by buffer and offset.
+    fn cut_windows(
+        &mut self,
+        plan: &WindowPlan,
+        starts: &[Vec<String>],
+        len: &str,
+        depth: usize,
+    ) -> Vec<Vec<String>> {
+        let mut names = vec![];
+        for (w, s) in plan.bufs.iter().zip(starts) {
+            let orig = self.names[&w.buf].clone();
+            let ws: Vec<String> = s.iter().map(|_| self.fresh("w")).collect();
+            if w.stored && ws.len() == 2 {
+                let (a, b) = (&s[0], &s[1]);
+                let (x, y) = (self.fresh("y"), self.fresh("y"));
+                self.line(
+                    depth,
+                    &format!(
+                        "let ({}, {}) = if {a} < {b} {{ let ({x}, {y}) = {orig}.split_at_mut({b}); \
+                         (&mut {x}[{a}..{a} + {len}], &mut {y}[..{len}]) }} else {{ \
+                         let ({x}, {y}) = {orig}.split_at_mut({a}); \
+                         (&mut {y}[..{len}], &mut {x}[{b}..{b} + {len}]) }};",
+                        ws[0], ws[1]
+                    ),
+                );
+            } else {
+                let amp = if w.stored { "&mut " } else { "&" };
+                for (name, start) in ws.iter().zip(s) {
+                    self.line(
+                        depth,
+                        &format!("let {name} = {amp}{orig}[{start}..{start} + {len}];"),
+                    );
+                }
+            }
+            names.push(ws);
+        }
+        names
+    }
+}
+
+/// The counter of a loop over windows, and how the loop index follows from it.
+pub(super) struct WinIx {
+    /// The counter (from 0).
+    pub(super) j: String,
+    /// The loop's first index.
+    lo: String,
+    as_usize: bool,
+    /// Whether the body uses the loop index beyond the windowed loads and stores.
+    pub(super) ix_used: bool,
+}
+
+impl WinIx {
+    /// The loop index at count `count`.
+    pub(super) fn index(&self, count: &str) -> String {
+        if self.as_usize {
+            format!("{} + {count}", self.lo)
+        } else {
+            format!("{} + ({count}) as i64", self.lo)
+        }
     }
 }

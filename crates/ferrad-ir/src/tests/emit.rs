@@ -671,72 +671,94 @@ fn shifted_scatters_run_in_windows() {
             for i8 in 0..n3 {
                 x5[i8] = acc7 as f64;
                 let v9 = i8 as i64 + 1;
-                let n10 = v1;
-                let mut acc11 = [0.0, -0.0, -0.0, -0.0];
-                let mut b12 = v9 as usize;
-                while b12 + 4 <= n10 {
-                    for l13 in 0..4 {
-                        let i14 = b12 + l13;
-                        let v15 = p0[(acc7 + i14 as i64 - v9) as usize];
-                        acc11[l13] += v15 * p0[(i14 as i64 - v9) as usize];
+                let mut acc10 = 0.0;
+                let lo11 = v9 as usize;
+                let hi12 = v1;
+                if lo11 < hi12 {
+                    let len13 = hi12 - lo11;
+                    let s14 = (acc7 - v9 + lo11 as i64) as usize;
+                    let s15 = (0 - v9 + lo11 as i64) as usize;
+                    let w16 = &p0[s14..s14 + len13];
+                    let w17 = &p0[s15..s15 + len13];
+                    let mut acc19 = [acc10, -0.0, -0.0, -0.0];
+                    let mut b20 = 0;
+                    while b20 + 4 <= len13 {
+                        let x22: [f64; 4] = ::core::convert::TryInto::try_into(&w16[b20..b20 + 4]).unwrap();
+                        let x23: [f64; 4] = ::core::convert::TryInto::try_into(&w17[b20..b20 + 4]).unwrap();
+                        for l21 in 0..4 {
+                            let v24 = x22[l21];
+                            acc19[l21] += v24 * x23[l21];
+                        }
+                        b20 += 4;
                     }
-                    b12 += 4;
+                    let mut acc25 = (acc19[0] + acc19[1]) + (acc19[2] + acc19[3]);
+                    for j18 in b20..len13 {
+                        let v26 = w16[j18];
+                        acc25 += v26 * w17[j18];
+                    }
+                    acc10 = acc25;
                 }
-                let mut acc16 = (acc11[0] + acc11[1]) + (acc11[2] + acc11[3]);
-                for i17 in b12..n10 {
-                    let v18 = p0[(acc7 + i17 as i64 - v9) as usize];
-                    acc16 += v18 * p0[(i17 as i64 - v9) as usize];
-                }
-                acc6 += acc16 * x4[i8];
+                acc6 += acc10 * x4[i8];
                 acc7 = acc7 + 1;
             }
-            let n19 = v1;
-            let x20 = &p2[..n19];
-            let x21 = &mut p3[..n19];
-            let x22 = &mut buf2[..n19];
-            for i23 in (0..n19).rev() {
-                let v24 = x22[i23] as i64;
-                let v25 = i23 as i64 + 1;
-                let n26 = v1;
-                let mut acc27 = [0.0, -0.0, -0.0, -0.0];
-                let mut b28 = v25 as usize;
-                while b28 + 4 <= n26 {
-                    for l29 in 0..4 {
-                        let i30 = b28 + l29;
-                        let v31 = p0[(v24 + i30 as i64 - v25) as usize];
-                        acc27[l29] += v31 * p0[(i30 as i64 - v25) as usize];
+            let n27 = v1;
+            let x28 = &p2[..n27];
+            let x29 = &mut p3[..n27];
+            let x30 = &mut buf2[..n27];
+            for i31 in (0..n27).rev() {
+                let v32 = x30[i31] as i64;
+                let v33 = i31 as i64 + 1;
+                let mut acc34 = 0.0;
+                let lo35 = v33 as usize;
+                let hi36 = v1;
+                if lo35 < hi36 {
+                    let len37 = hi36 - lo35;
+                    let s38 = (v32 - v33 + lo35 as i64) as usize;
+                    let s39 = (0 - v33 + lo35 as i64) as usize;
+                    let w40 = &p0[s38..s38 + len37];
+                    let w41 = &p0[s39..s39 + len37];
+                    let mut acc43 = [acc34, -0.0, -0.0, -0.0];
+                    let mut b44 = 0;
+                    while b44 + 4 <= len37 {
+                        let x46: [f64; 4] = ::core::convert::TryInto::try_into(&w40[b44..b44 + 4]).unwrap();
+                        let x47: [f64; 4] = ::core::convert::TryInto::try_into(&w41[b44..b44 + 4]).unwrap();
+                        for l45 in 0..4 {
+                            let v48 = x46[l45];
+                            acc43[l45] += v48 * x47[l45];
+                        }
+                        b44 += 4;
                     }
-                    b28 += 4;
+                    let mut acc49 = (acc43[0] + acc43[1]) + (acc43[2] + acc43[3]);
+                    for j42 in b44..len37 {
+                        let v50 = w40[j42];
+                        acc49 += v50 * w41[j42];
+                    }
+                    acc34 = acc49;
                 }
-                let mut acc32 = (acc27[0] + acc27[1]) + (acc27[2] + acc27[3]);
-                for i33 in b28..n26 {
-                    let v34 = p0[(v24 + i33 as i64 - v25) as usize];
-                    acc32 += v34 * p0[(i33 as i64 - v25) as usize];
-                }
-                let v35 = p4 * x20[i23];
-                x21[i23] += p4 * acc32;
-                let lo36 = v25 as usize;
-                let hi37 = v1;
-                if lo36 < hi37 {
-                    let len38 = hi37 - lo36;
-                    let s39 = (v24 - v25 + lo36 as i64) as usize;
-                    let s40 = (0 - v25 + lo36 as i64) as usize;
-                    if s40 + len38 <= s39 || s39 + len38 <= s40 {
-                        let w42 = &p0[s39..s39 + len38];
-                        let w43 = &p0[s40..s40 + len38];
-                        let (w44, w45) = if s40 < s39 { let (y46, y47) = p1.split_at_mut(s39); (&mut y46[s40..s40 + len38], &mut y47[..len38]) } else { let (y46, y47) = p1.split_at_mut(s40); (&mut y47[..len38], &mut y46[s39..s39 + len38]) };
-                        for j41 in 0..len38 {
-                            let v48 = w42[j41];
-                            w44[j41] += v35 * v48;
-                            w45[j41] += v35 * w43[j41];
+                let v51 = p4 * x28[i31];
+                x29[i31] += p4 * acc34;
+                let lo52 = v33 as usize;
+                let hi53 = v1;
+                if lo52 < hi53 {
+                    let len54 = hi53 - lo52;
+                    let s55 = (v32 - v33 + lo52 as i64) as usize;
+                    let s56 = (0 - v33 + lo52 as i64) as usize;
+                    if s56 + len54 <= s55 || s55 + len54 <= s56 {
+                        let w57 = &p0[s55..s55 + len54];
+                        let w58 = &p0[s56..s56 + len54];
+                        let (w59, w60) = if s56 < s55 { let (y61, y62) = p1.split_at_mut(s55); (&mut y61[s56..s56 + len54], &mut y62[..len54]) } else { let (y61, y62) = p1.split_at_mut(s56); (&mut y62[..len54], &mut y61[s55..s55 + len54]) };
+                        for j63 in 0..len54 {
+                            let v64 = w57[j63];
+                            w59[j63] += v51 * v64;
+                            w60[j63] += v51 * w58[j63];
                         }
                     } else {
-                        for i49 in (lo36..hi37).rev() {
-                            let v50 = i49 as i64 - v25;
-                            let v51 = v24 + i49 as i64 - v25;
-                            let v52 = p0[v51 as usize];
-                            p1[v50 as usize] += v35 * v52;
-                            p1[v51 as usize] += v35 * p0[v50 as usize];
+                        for i65 in (lo52..hi53).rev() {
+                            let v66 = i65 as i64 - v33;
+                            let v67 = v32 + i65 as i64 - v33;
+                            let v68 = p0[v67 as usize];
+                            p1[v66 as usize] += v51 * v68;
+                            p1[v67 as usize] += v51 * p0[v66 as usize];
                         }
                     }
                 }
