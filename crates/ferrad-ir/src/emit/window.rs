@@ -1,6 +1,7 @@
 //! Windows: an innermost loop whose loads and stores are all at `base + i`, each `base`
-//! invariant in the loop, runs over contiguous slices of its buffers. A loop without carried
-//! values runs as below; one whose carried values are sums runs in lanes, its windows copied
+//! invariant in the loop, runs over contiguous slices of its buffers. A plain loop runs as
+//! below (in its own order if it carries values); one whose carried values are sums runs in
+//! lanes, its windows copied
 //! a chunk at a time like the re-sliced buffers of any lane loop (gmm's dot products of packed
 //! columns, `Σ_r l[sa + r] · l[sb + r]`: bounds-checked scalar loads before).
 //!
@@ -83,16 +84,13 @@ pub(super) struct WindowPlan {
 
 impl Em<'_> {
     /// The windows of the loop over `ix` with body `body`, if it qualifies: a straight-line
-    /// body (no nested blocks; no carried values unless `split`, where the caller found them
-    /// all sums) whose every buffer use is a load or store at `base + ix` (`base` invariant,
+    /// body (no nested blocks; when `split`, the caller found its carried values all sums)
+    /// whose every buffer use is a load or store at `base + ix` (`base` invariant,
     /// made of values from outside the loop, constants, `+` and `-`), with some `base` not 0
     /// (otherwise plain re-slicing does the job), and at most two windows in each buffer it
     /// stores into (one when `split`).
     pub(super) fn window_plan(&self, body: Block, ix: Value, split: bool) -> Option<WindowPlan> {
         let bd = self.f.block(body);
-        if bd.params.len() != 1 && !split {
-            return None;
-        }
         let mut bufs: Vec<WindowBuf> = vec![];
         let mut at = HashMap::new();
         let mut shifted = false;
@@ -284,6 +282,13 @@ impl Em<'_> {
                 r
             })
             .collect();
+        if !split {
+            // (a plain body updates the carried variables in place)
+            let params = self.f.block(body).params[1..].to_vec();
+            for (&p, r) in params.iter().zip(&results) {
+                self.names.insert(p, r.clone());
+            }
+        }
         let (l, h, len) = (self.fresh("lo"), self.fresh("hi"), self.fresh("len"));
         self.line(depth, &format!("let {l} = {lo};"));
         self.line(depth, &format!("let {h} = {hi};"));
@@ -363,13 +368,20 @@ impl Em<'_> {
                 self.line(d2, &format!("{r} = {t};"));
             }
         } else {
-            self.line(d2, &format!("for {} in 0..{len} {{", win.j));
+            // Carried values keep the loop's order; without them, each stored element is
+            // touched by one iteration, and forwards is the order that vectorizes.
+            let counts = if rev && !results.is_empty() {
+                format!("(0..{len}).rev()")
+            } else {
+                format!("0..{len}")
+            };
+            self.line(d2, &format!("for {} in {counts} {{", win.j));
             if ix_used {
                 let i = self.fresh("i");
                 self.line(d2 + 1, &format!("let {i} = {};", win.index(&win.j)));
                 self.names.insert(ix, i);
             }
-            self.loop_body(body, &[], d2 + 1);
+            self.loop_body(body, &results, d2 + 1);
             self.line(d2, "}");
         }
         for i in &skip {
@@ -386,7 +398,7 @@ impl Em<'_> {
                 format!("{l}..{h}")
             };
             self.line(d1 + 1, &format!("for {i} in {range} {{"));
-            self.loop_body(body, &[], d1 + 2);
+            self.loop_body(body, &results, d1 + 2);
             self.line(d1 + 1, "}");
             self.line(d1, "}");
         }

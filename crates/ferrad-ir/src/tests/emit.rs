@@ -770,3 +770,104 @@ fn shifted_scatters_run_in_windows() {
     let plain = emit_rust(&g, &EmitOptions::default());
     assert!(!plain.contains("split_at_mut"), "{plain}");
 }
+
+/// A recurrence that reads `x[i − 1]`: its VJP's forward loop caches the carried stage at
+/// `i − 1`, and its adjoint loop carries an adjoint backwards; both run in windows (no
+/// bounds checks), in their own order.
+#[test]
+fn carried_loops_run_in_windows_in_their_order() {
+    let simd = crate::emit::Simd {
+        math: false,
+        dispatch: false,
+        pool: false,
+        ..crate::emit::Simd::ON
+    };
+    let f = parse(RECUR);
+    crate::verify::verify_function(&f, None).unwrap();
+    let g = optimize(
+        &vjp(&f, &VjpOptions::default()).unwrap(),
+        &OptOptions::default(),
+    )
+    .0;
+    let rs = emit_rust(
+        &g,
+        &EmitOptions {
+            simd,
+            ..EmitOptions::default()
+        },
+    );
+    expect![[r#"
+        fn recur_vjp(p0: &[f64], p1: &mut [f64], p2: &[f64], p3: &mut [f64], p4: f64) -> f64 {
+            let v1 = p0.len();
+            let v2 = p2[0];
+            let mut buf3 = vec![0.0_f64; (if 1 < v1 as i64 { v1 as i64 - 1 } else { 0 }) as usize];
+            let mut acc4 = 0.0;
+            let mut acc5 = v2;
+            let lo6 = 1;
+            let hi7 = v1;
+            if lo6 < hi7 {
+                let len8 = hi7 - lo6;
+                let s9 = (-1 + lo6 as i64) as usize;
+                let s10 = lo6;
+                let w11 = &mut buf3[s9..s9 + len8];
+                let w12 = &p0[s10..s10 + len8];
+                let w13 = &p0[s9..s9 + len8];
+                let w14 = &p2[s10..s10 + len8];
+                for j15 in 0..len8 {
+                    w11[j15] = acc5;
+                    let v16 = w12[j15];
+                    let v17 = w13[j15];
+                    let v18 = w14[j15];
+                    (acc4, acc5) = (acc4 + v18 * (v16 * acc5 + v17).sin(), acc5 * v18 + v16);
+                }
+            }
+            let mut acc19 = 0.0;
+            let lo20 = 1;
+            let hi21 = v1;
+            if lo20 < hi21 {
+                let len22 = hi21 - lo20;
+                let s23 = (-1 + lo20 as i64) as usize;
+                let s24 = lo20;
+                if s23 + len22 <= s24 || s24 + len22 <= s23 {
+                    let w25 = &buf3[s23..s23 + len22];
+                    let w26 = &p0[s24..s24 + len22];
+                    let w27 = &p0[s23..s23 + len22];
+                    let w28 = &p2[s24..s24 + len22];
+                    let w29 = &mut p3[s24..s24 + len22];
+                    let (w30, w31) = if s23 < s24 { let (y32, y33) = p1.split_at_mut(s24); (&mut y32[s23..s23 + len22], &mut y33[..len22]) } else { let (y32, y33) = p1.split_at_mut(s23); (&mut y33[..len22], &mut y32[s24..s24 + len22]) };
+                    for j34 in (0..len22).rev() {
+                        let v35 = w25[j34];
+                        let v36 = w26[j34];
+                        let v37 = w27[j34];
+                        let v38 = v36 * v35 + v37;
+                        let (s39, c40) = v38.sin_cos();
+                        let v41 = w28[j34];
+                        w29[j34] += acc19 * v35 + p4 * s39;
+                        let v42 = p4 * v41 * c40;
+                        w30[j34] += v42;
+                        w31[j34] += acc19 + v42 * v35;
+                        acc19 = acc19 * v41 + v42 * v36;
+                    }
+                } else {
+                    for i43 in (lo20..hi21).rev() {
+                        let v44 = i43 as i64 - 1;
+                        let v45 = buf3[v44 as usize];
+                        let v46 = p0[i43];
+                        let v47 = p0[v44 as usize];
+                        let v48 = v46 * v45 + v47;
+                        let (s49, c50) = v48.sin_cos();
+                        let v51 = p2[i43];
+                        p3[i43] += acc19 * v45 + p4 * s49;
+                        let v52 = p4 * v51 * c50;
+                        p1[v44 as usize] += v52;
+                        p1[i43] += acc19 + v52 * v45;
+                        acc19 = acc19 * v51 + v52 * v46;
+                    }
+                }
+            }
+            p3[0] += acc19;
+            acc4
+        }
+    "#]]
+    .assert_eq(&rs);
+}

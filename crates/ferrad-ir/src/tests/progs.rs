@@ -271,6 +271,34 @@ fn @packed(%0: &[f64], %1: &[f64]) -> (f64) {
 }
 ";
 
+/// A first-order recurrence over `1..n` (ode's Runge–Kutta stages): the carried `%9` is last
+/// iteration's stage, the sum `%8` reads `x[i − 1]` too. Its VJP caches the stage at `i − 1`
+/// and runs backwards with a carried adjoint: both loops run in windows in their own order.
+pub const RECUR: &str = "\
+fn @recur(%0: &[f64], %1: &[f64]) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 1
+  %4: f64 = const 0.0
+  %22: i64 = const 0
+  %5: f64 = load %1[%22]
+  %6: f64, %7: f64 = for %10 = %3 to %2 carry(%8 = %4, %9 = %5) {
+    %11: f64 = load %0[%10]
+    %12: i64 = isub %10, %3
+    %13: f64 = load %0[%12]
+    %14: f64 = mul %11, %9
+    %15: f64 = add %14, %13
+    %16: f64 = sin %15
+    %17: f64 = load %1[%10]
+    %18: f64 = mul %17, %16
+    %19: f64 = add %8, %18
+    %20: f64 = mul %9, %17
+    %21: f64 = add %20, %11
+    yield %19, %21
+  }
+  return %6
+}
+";
+
 /// LogSumExp with a constant shift `%1`: `ln Σ exp(xᵢ − a) + a`. The adjoint loop needs
 /// `exp(xᵢ − a)` and the sum, which only the forward loop's end gives, so the two loops cannot
 /// fuse: this is where storing `exp` beats recomputing it.
