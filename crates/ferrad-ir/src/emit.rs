@@ -704,14 +704,15 @@ impl Em<'_> {
         // too: LLVM's loop vectorizer leaves a plain map loop whose body inlines a
         // `ferrad::math` function scalar (H·v of R without its primal: 2x slower), while the
         // chunks' local arrays vectorize.
-        let split = lanes >= 2
-            && as_usize
+        // (a loop over windows counts in `usize` whatever its index: it may split in `i64` too)
+        let sums = lanes >= 2
             && !rev
             && !self.has_loop(body)
             && bd.params[1..]
                 .iter()
                 .zip(&bd.yields)
                 .all(|(&p, &y)| self.is_sum(p, y, body));
+        let split = sums && as_usize;
         let reslice = lo_zero && !bufs.is_empty();
         let par = self.par_plan(body, rev, lo_zero, &bufs);
         let inits: Vec<String> = (2..d.args.len())
@@ -722,9 +723,9 @@ impl Em<'_> {
         if par.is_none()
             && lanes >= 2
             && self.simd.reslice
-            && let Some(plan) = self.window_plan(body, ix, split)
+            && let Some(plan) = self.window_plan(body, ix, sums)
         {
-            let (range, order) = ((lo.as_str(), hi.as_str()), (rev, split));
+            let (range, order) = ((lo.as_str(), hi.as_str()), (rev, sums));
             self.emit_windows(d, body, order, depth, range, as_usize, &inits, plan);
             self.loop_depth -= 1;
             return;

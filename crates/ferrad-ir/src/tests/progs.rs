@@ -299,6 +299,29 @@ fn @recur(%0: &[f64], %1: &[f64]) -> (f64) {
 }
 ";
 
+/// Products of neighbours, `Σ_{i < n−1} x[i]·x[i+1]·y[i+1]`: the bound `n − 1` is not provably
+/// non-negative, so the index counts in `i64`, and the windows start at computed `i64` offsets.
+pub const STENCIL: &str = "\
+fn @stencil(%0: &[f64], %1: &[f64]) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 1
+  %4: i64 = isub %2, %3
+  %5: i64 = const 0
+  %6: f64 = const 0.0
+  %7: f64 = for %8 = %5 to %4 carry(%9 = %6) {
+    %10: f64 = load %0[%8]
+    %11: i64 = iadd %8, %3
+    %12: f64 = load %0[%11]
+    %13: f64 = load %1[%11]
+    %14: f64 = mul %10, %12
+    %15: f64 = mul %14, %13
+    %16: f64 = add %9, %15
+    yield %16
+  }
+  return %7
+}
+";
+
 /// LogSumExp with a constant shift `%1`: `ln Σ exp(xᵢ − a) + a`. The adjoint loop needs
 /// `exp(xᵢ − a)` and the sum, which only the forward loop's end gives, so the two loops cannot
 /// fuse: this is where storing `exp` beats recomputing it.
