@@ -63,8 +63,11 @@ pub struct Simd {
     pub lanes: usize,
     /// Buffers that a loop body indexes only by the loop index are re-sliced to the loop's range
     /// before the loop (and copied a chunk at a time into local arrays in lane loops), so the
-    /// indexing inside needs no bounds checks. A buffer too short still panics, before the loop instead of in
-    /// the iteration that overruns it.
+    /// indexing inside needs no bounds checks. A buffer too short still panics, before the loop
+    /// instead of in the iteration that overruns it. With [`Simd::lanes`] ≥ 2, an innermost loop
+    /// whose every access is at `base + i` (`base` invariant) runs over slices of its buffers,
+    /// *windows* (see the `emit/window.rs` module): two windows of a stored buffer are checked
+    /// disjoint at run time, and the loop runs as it was when they overlap.
     pub reslice: bool,
     /// Wrap the body in `::ferrad::simd::dispatch`, which runs it compiled for AVX2 + FMA when
     /// the CPU has them (no `target-cpu` flag needed), and call the math functions as methods
