@@ -2,7 +2,10 @@
 //! [--stats]`: the compiler's view of a derivative. A `.rs` file goes through the Rust front end
 //! the `#[autodiff_*]` attributes use (`--function NAME` picks the function), so this shows
 //! what an attribute expands to: `--emit primal` the lowered IR, `--emit ir` its derivative,
-//! `--emit rust` the Rust the attribute compiles.
+//! `--emit rust` the Rust the attribute compiles. When the function carries an attribute, its
+//! mode, width and activities are the defaults (`Const` parameters get no shadow, an
+//! `ActiveOnly` result drops the primal), as the attribute compiles it; `--mode hvp`, or the
+//! other mode, differentiates every float parameter.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,12 +19,13 @@ pub struct DiffArgs {
     /// The IR file (see `ferrad-ir`'s text form), or a Rust file (`.rs`) whose function
     /// `--function` is in the attributes' compiled subset.
     file: PathBuf,
-    /// Which derivative.
-    #[arg(long, value_enum, default_value = "reverse")]
-    mode: ModeArg,
-    /// Tangents per forward pass.
-    #[arg(long, default_value_t = 1)]
-    width: usize,
+    /// Which derivative (default: the attribute's mode on a Rust function that has one, else
+    /// reverse).
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+    /// Tangents per forward pass (default: the attribute's width, else 1).
+    #[arg(long)]
+    width: Option<usize>,
     /// Print the derivative as IR or as Rust source.
     #[arg(long, value_enum, default_value = "ir")]
     emit: EmitArg,
@@ -40,7 +44,7 @@ pub struct DiffArgs {
     function: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum ModeArg {
     Forward,
     Reverse,
@@ -67,6 +71,7 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut spec = None;
     let src = if args.file.extension().is_some_and(|e| e == "rs") {
         let Some(name) = &args.function else {
             eprintln!(
@@ -75,8 +80,14 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             );
             return ExitCode::from(2);
         };
-        match ferrad_front::lower_source(&src, name) {
-            Ok(ir) => ir,
+        let lowered = ferrad_front::lower_source(&src, name)
+            .map_err(|e| e.to_string())
+            .and_then(|ir| Ok((ir, ferrad_front::attr::attribute_spec(&src, name)?)));
+        match lowered {
+            Ok((ir, s)) => {
+                spec = s;
+                ir
+            }
             Err(e) => {
                 eprintln!("error: {}: {e}", args.file.display());
                 return ExitCode::FAILURE;
@@ -97,13 +108,30 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             }
         };
     }
+    // The attribute's activities when it asks for this derivative (for hvp, the attributes
+    // nest two derivatives: every parameter stays active here).
+    let mode = args.mode.unwrap_or(match &spec {
+        Some(s) if !s.reverse => ModeArg::Forward,
+        _ => ModeArg::Reverse,
+    });
+    let spec = spec.filter(|s| {
+        matches!(
+            (mode, s.reverse),
+            (ModeArg::Reverse, true) | (ModeArg::Forward, false)
+        )
+    });
+    if let Some(s) = &spec {
+        eprintln!("note: the activities of {}", s.text);
+    }
     let opts = DiffOptions {
-        mode: match args.mode {
+        mode: match mode {
             ModeArg::Forward => Mode::Forward,
             ModeArg::Reverse => Mode::Reverse,
             ModeArg::Hvp => Mode::ForwardOverReverse,
         },
-        width: args.width,
+        width: args.width.or(spec.as_ref().map(|s| s.width)).unwrap_or(1),
+        active: spec.as_ref().map(|s| s.active.clone()),
+        drop_primal: spec.as_ref().is_some_and(|s| s.drop_primal),
         emit: match args.emit {
             EmitArg::Ir | EmitArg::Primal => EmitKind::Ir,
             EmitArg::Rust => EmitKind::Rust,

@@ -101,3 +101,44 @@ fn ir_files_still_work() {
     let (ok, _, err) = ferrad(&["diff", "/nonexistent/x.ir"]);
     assert!(!ok && err.contains("cannot read"), "{err}");
 }
+
+#[test]
+fn an_attribute_gives_its_activities() {
+    let file = temp_file(
+        "attr.rs",
+        "#[autodiff_reverse(d_f, Duplicated, Const, ActiveOnly)]
+         fn f(x: &[f64], w: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { s += w[i] * x[i].sin(); } s }",
+    );
+    let (ok, rust, err) = ferrad(&["diff", &file, "--function", "f", "--emit", "rust"]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("the activities of #[autodiff_reverse(d_f, Duplicated, Const, ActiveOnly)]"),
+        "{err}"
+    );
+    // `w` is Const (no shadow), and the dropped primal leaves no forward sum
+    assert!(
+        rust.contains("fn f_vjp(p0: &[f64], p1: &mut [f64], p2: &[f64], p3: f64) -> f64"),
+        "{rust}"
+    );
+    assert!(
+        rust.trim_end().ends_with("0.0\n}") || rust.contains("    0.0\n}"),
+        "{rust}"
+    );
+    // the other mode differentiates everything
+    let (ok, fwd, err) = ferrad(&[
+        "diff",
+        &file,
+        "--function",
+        "f",
+        "--mode",
+        "forward",
+        "--emit",
+        "rust",
+    ]);
+    assert!(ok, "{err}");
+    assert!(!err.contains("activities"), "{err}");
+    assert!(
+        fwd.contains("fn f_jvp(p0: &[f64], p1: &[f64], p2: &[f64], p3: &[f64])"),
+        "{fwd}"
+    );
+}

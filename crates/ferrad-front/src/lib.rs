@@ -38,6 +38,8 @@ use std::fmt::{self, Write as _};
 
 use syn::{BinOp, Expr, ItemFn, Lit, Pat, RangeLimits, Stmt, UnOp};
 
+pub mod attr;
+
 /// How a parameter enters the lowered function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamKind {
