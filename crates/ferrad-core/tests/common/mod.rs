@@ -105,6 +105,34 @@ pub fn fd_gradient(f: &dyn Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
     (0..x.len()).map(|i| fd_partial(f, x, i)).collect()
 }
 
+/// [`fd_jacobian`] at the steps `1e-3` and `5e-4` (relative): the finer one, and the largest
+/// difference between the two, an estimate of its own error. Where a function oscillates fast
+/// (`exp(sin((1.45·x)³))` at |x| ≈ 1.8), the stencil's truncation error exceeds [`FD_RTOL`],
+/// and a check against it needs that error as its absolute tolerance.
+pub fn fd_jacobian_with_error(
+    f: &dyn Fn(&[f64]) -> Vec<f64>,
+    x: &[f64],
+    m: usize,
+) -> (Vec<Vec<f64>>, f64) {
+    let at = |rel: f64| -> Vec<Vec<f64>> {
+        (0..m)
+            .map(|r| {
+                (0..x.len())
+                    .map(|j| fd_partial_step(&|p| f(p)[r], x, j, rel))
+                    .collect()
+            })
+            .collect()
+    };
+    let (coarse, fine) = (at(1e-3), at(5e-4));
+    let err = coarse
+        .iter()
+        .flatten()
+        .zip(fine.iter().flatten())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    (fine, err)
+}
+
 /// The Jacobian of a vector function by [`fd_partial`], one row per output.
 pub fn fd_jacobian(f: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64], m: usize) -> Vec<Vec<f64>> {
     (0..m)
