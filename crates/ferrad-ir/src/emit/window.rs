@@ -196,7 +196,7 @@ impl Em<'_> {
     /// loads and stores of `plan` (directly or through each other): in windows, nothing
     /// computes them.
     fn index_only(&self, body: Block, plan: &WindowPlan) -> HashSet<Inst> {
-        let insts = &self.f.block(body).insts;
+        let (insts, yields) = (&self.f.block(body).insts, &self.f.block(body).yields);
         let mut skip: HashSet<Inst> = insts
             .iter()
             .copied()
@@ -208,16 +208,17 @@ impl Em<'_> {
                 .copied()
                 .filter(|&i| {
                     let r = self.f.inst(i).results[0];
-                    insts.iter().any(|&u| {
-                        let d = self.f.inst(u);
-                        d.args.iter().enumerate().any(|(k, &a)| {
-                            a == r
-                                && !skip.contains(&u)
-                                && !(k == 1
-                                    && matches!(d.op, Op::Load | Op::Store)
-                                    && plan.at.contains_key(&(d.args[0], a)))
+                    yields.contains(&r)
+                        || insts.iter().any(|&u| {
+                            let d = self.f.inst(u);
+                            d.args.iter().enumerate().any(|(k, &a)| {
+                                a == r
+                                    && !skip.contains(&u)
+                                    && !(k == 1
+                                        && matches!(d.op, Op::Load | Op::Store)
+                                        && plan.at.contains_key(&(d.args[0], a)))
+                            })
                         })
-                    })
                 })
                 .collect();
             if keep.is_empty() {
@@ -324,14 +325,16 @@ impl Em<'_> {
         };
         let names = self.cut_windows(&plan, &starts, &len, d2);
         let skip = self.index_only(body, &plan);
-        let ix_used = self.f.block(body).insts.iter().any(|&i| {
-            let d = self.f.inst(i);
-            !skip.contains(&i)
-                && d.args
-                    .iter()
-                    .enumerate()
-                    .any(|(k, &a)| a == ix && !(k == 1 && matches!(d.op, Op::Load | Op::Store)))
-        });
+        // (a carried value may be the index itself)
+        let ix_used = self.f.block(body).yields.contains(&ix)
+            || self.f.block(body).insts.iter().any(|&i| {
+                let d = self.f.inst(i);
+                !skip.contains(&i)
+                    && d.args
+                        .iter()
+                        .enumerate()
+                        .any(|(k, &a)| a == ix && !(k == 1 && matches!(d.op, Op::Load | Op::Store)))
+            });
         let win = WinIx {
             j: self.fresh("j"),
             lo: l.clone(),
@@ -508,7 +511,12 @@ impl WinIx {
         if self.as_usize {
             format!("{} + {count}", self.lo)
         } else {
-            format!("{} + ({count}) as i64", self.lo)
+            let count = if count.contains(' ') {
+                format!("({count})")
+            } else {
+                count.to_string()
+            };
+            format!("{} + {count} as i64", self.lo)
         }
     }
 }

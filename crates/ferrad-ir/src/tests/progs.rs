@@ -322,6 +322,33 @@ fn @stencil(%0: &[f64], %1: &[f64]) -> (f64) {
 }
 ";
 
+/// A loop at `i + 1` that also carries `i + 1` out (its last value scales the sum): a windowed
+/// loop must still compute an index value that a carried value yields, and the loop index when
+/// a yield is the index itself.
+pub const CARRYIDX: &str = "\
+fn @carryidx(%0: &[f64], %1: &[f64]) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 1
+  %4: i64 = isub %2, %3
+  %5: i64 = const 0
+  %6: f64 = const 0.0
+  %7: f64, %8: i64, %19: i64 = for %9 = %5 to %4 carry(%10 = %6, %11 = %5, %20 = %5) {
+    %12: i64 = iadd %9, %3
+    %13: f64 = load %0[%12]
+    %14: f64 = load %1[%9]
+    %15: f64 = mul %13, %14
+    %16: f64 = mul %10, %13
+    %21: f64 = add %16, %15
+    yield %21, %12, %9
+  }
+  %17: f64 = cast %8
+  %22: f64 = cast %19
+  %18: f64 = mul %7, %17
+  %23: f64 = add %18, %22
+  return %23
+}
+";
+
 /// LogSumExp with a constant shift `%1`: `ln Σ exp(xᵢ − a) + a`. The adjoint loop needs
 /// `exp(xᵢ − a)` and the sum, which only the forward loop's end gives, so the two loops cannot
 /// fuse: this is where storing `exp` beats recomputing it.
