@@ -66,8 +66,8 @@ pub struct Simd {
     /// indexing inside needs no bounds checks. A buffer too short still panics, before the loop
     /// instead of in the iteration that overruns it. With [`Simd::lanes`] ≥ 2, an innermost loop
     /// whose every access is at `base + i` (`base` invariant) runs over slices of its buffers,
-    /// *windows* (see the `emit/window.rs` module): two windows of a stored buffer are checked
-    /// disjoint at run time, and the loop runs as it was when they overlap.
+    /// *windows* (see the `emit/window.rs` module): the windows of a stored buffer (up to 8)
+    /// are checked disjoint at run time, and the loop runs as it was when two overlap.
     pub reslice: bool,
     /// Wrap the body in `::ferrad::simd::dispatch`, which runs it compiled for AVX2 + FMA when
     /// the CPU has them (no `target-cpu` flag needed), and call the math functions as methods
@@ -726,7 +726,7 @@ impl Em<'_> {
         if par.is_none()
             && lanes >= 2
             && self.simd.reslice
-            && let Some(plan) = self.window_plan(body, ix, sums)
+            && let Some(plan) = self.window_plan(body, ix)
         {
             let (range, order) = ((lo.as_str(), hi.as_str()), (rev, sums));
             self.emit_windows(d, body, order, depth, range, as_usize, &inits, plan);

@@ -33,11 +33,38 @@
 //! the counter alone, and the windows of a stored buffer are checked disjoint at run time),
 //! so the order is free and LLVM vectorizes the loop without overlap checks. When the windows
 //! of a stored buffer overlap, the loop runs as it was.
+//!
+//! With three or more windows in one stored buffer (coordinates stored as blocks of one
+//! buffer, `x[i]`, `x[n + i]`, `x[2n + i]`, or the gates of an LSTM cell), the emitted function
+//! defines a small helper that sorts the windows by their starts, cuts them with
+//! `split_at_mut`, and returns `None` when two overlap, in which case the loop runs as it was.
 
 use std::collections::{HashMap, HashSet};
 
 use super::{ADD, Em};
 use crate::ir::*;
+
+/// The most windows of one stored buffer (each pair must be disjoint: checked at run time).
+const MAX_STORED: usize = 8;
+
+/// The local helper that cuts `K` disjoint windows out of one buffer, named `name`: the
+/// windows in the order of their starts, `None` if two overlap (a window past the end panics
+/// in `split_at_mut`, as the loop's access would).
+fn windows_helper(name: &str) -> String {
+    format!(
+        "fn {name}<const K: usize>(buf: &mut [f64], starts: [usize; K], len: usize) \
+         -> ::core::option::Option<[&mut [f64]; K]> {{ \
+         let mut order = [0; K]; for (k, o) in order.iter_mut().enumerate() {{ *o = k; }} \
+         order.sort_unstable_by_key(|&k| starts[k]); \
+         let mut out: [::core::option::Option<&mut [f64]>; K] = [const {{ None }}; K]; \
+         let (mut rest, mut at) = (buf, 0); \
+         for k in order {{ if starts[k] < at {{ return None; }} \
+         let (_, tail) = ::core::mem::take(&mut rest).split_at_mut(starts[k] - at); \
+         let (w, tail) = tail.split_at_mut(len); \
+         out[k] = Some(w); rest = tail; at = starts[k] + len; }} \
+         Some(out.map(|w| w.unwrap())) }}"
+    )
+}
 
 /// A loop-invariant integer: the sum of signed values defined outside the loop plus a
 /// constant.
@@ -84,12 +111,12 @@ pub(super) struct WindowPlan {
 
 impl Em<'_> {
     /// The windows of the loop over `ix` with body `body`, if it qualifies: a straight-line
-    /// body (no nested blocks; when `split`, the caller found its carried values all sums)
-    /// whose every buffer use is a load or store at `base + ix` (`base` invariant,
+    /// body (no nested blocks; the caller decides how its carried values run) whose every
+    /// buffer use is a load or store at `base + ix` (`base` invariant,
     /// made of values from outside the loop, constants, `+` and `-`), with some `base` not 0
-    /// (otherwise plain re-slicing does the job), and at most two windows in each buffer it
-    /// stores into (one when `split`).
-    pub(super) fn window_plan(&self, body: Block, ix: Value, split: bool) -> Option<WindowPlan> {
+    /// (otherwise plain re-slicing does the job), and at most [`MAX_STORED`] windows in each
+    /// buffer it stores into.
+    pub(super) fn window_plan(&self, body: Block, ix: Value) -> Option<WindowPlan> {
         let bd = self.f.block(body);
         let mut bufs: Vec<WindowBuf> = vec![];
         let mut at = HashMap::new();
@@ -138,9 +165,9 @@ impl Em<'_> {
                 }
             }
         }
-        // (a lane loop copies each window a chunk at a time: one per stored buffer)
-        let most = if split { 1 } else { 2 };
-        let fits = bufs.iter().all(|w| !w.stored || w.offsets.len() <= most);
+        let fits = bufs
+            .iter()
+            .all(|w| !w.stored || w.offsets.len() <= MAX_STORED);
         (shifted && fits).then_some(WindowPlan { bufs, at })
     }
 
@@ -302,28 +329,65 @@ impl Em<'_> {
         };
         self.line(d1, &format!("let {len} = {n};"));
         let starts = self.window_starts(&plan, &l, as_usize, d1);
-        let checks: Vec<String> = plan
-            .bufs
-            .iter()
-            .zip(&starts)
-            .filter(|(w, _)| w.stored && w.offsets.len() == 2)
-            .map(|(_, s)| {
-                let (a, b) = (&s[0], &s[1]);
-                format!("{a} + {len} <= {b} || {b} + {len} <= {a}")
-            })
+        // Stored buffers with several windows: two are checked disjoint here and cut by
+        // `split_at_mut`; with three or more anywhere, every such buffer is cut by a local
+        // helper that sorts its windows and returns `None` when two overlap.
+        let multi: Vec<usize> = (0..plan.bufs.len())
+            .filter(|&b| plan.bufs[b].stored && plan.bufs[b].offsets.len() >= 2)
             .collect();
-        let d2 = match checks.len() {
-            0 => d1,
-            1 => {
+        let helper = multi
+            .iter()
+            .any(|&b| plan.bufs[b].offsets.len() >= 3)
+            .then(|| self.fresh("__windows"));
+        let mut names: Vec<Vec<String>> = vec![vec![]; plan.bufs.len()];
+        let mut checks: Vec<String> = vec![];
+        if helper.is_none() {
+            for &b in &multi {
+                let (a, c) = (&starts[b][0], &starts[b][1]);
+                let check = format!("{a} + {len} <= {c} || {c} + {len} <= {a}");
+                if !checks.contains(&check) {
+                    checks.push(check);
+                }
+            }
+        }
+        let d2 = match (&helper, checks.len()) {
+            (Some(h), _) => {
+                self.line(d1, &windows_helper(h));
+                let mut pats = vec![];
+                let mut calls = vec![];
+                for &b in &multi {
+                    let ws: Vec<String> = starts[b].iter().map(|_| self.fresh("w")).collect();
+                    let orig = self.names[&plan.bufs[b].buf].clone();
+                    pats.push(format!("Some([{}])", ws.join(", ")));
+                    calls.push(format!(
+                        "{h}(&mut {orig}[..], [{}], {len})",
+                        starts[b].join(", ")
+                    ));
+                    names[b] = ws;
+                }
+                self.line(
+                    d1,
+                    &format!("if let ({},) = ({},) {{", pats.join(", "), calls.join(", ")),
+                );
+                d1 + 1
+            }
+            (None, 0) => d1,
+            (None, 1) => {
                 self.line(d1, &format!("if {} {{", checks[0]));
                 d1 + 1
             }
-            _ => {
+            (None, _) => {
                 self.line(d1, &format!("if ({}) {{", checks.join(") && (")));
                 d1 + 1
             }
         };
-        let names = self.cut_windows(&plan, &starts, &len, d2);
+        let cut = self.cut_windows(&plan, &starts, &len, d2, helper.is_some());
+        for (b, ws) in cut.into_iter().enumerate() {
+            if !ws.is_empty() {
+                names[b] = ws;
+            }
+        }
+        let fallback = helper.is_some() || !checks.is_empty();
         let skip = self.index_only(body, &plan);
         // (a carried value may be the index itself)
         let ix_used = self.f.block(body).yields.contains(&ix)
@@ -391,9 +455,13 @@ impl Em<'_> {
             self.skip.remove(i);
         }
         self.windows = outer;
-        if !checks.is_empty() {
-            // (only plain loops have two windows in a stored buffer)
+        if fallback {
             self.line(d1, "} else {");
+            // (the lanes named the carried values after their own arrays)
+            let params = self.f.block(body).params[1..].to_vec();
+            for (&p, r) in params.iter().zip(&results) {
+                self.names.insert(p, r.clone());
+            }
             let (i, _) = self.loop_index(ix);
             let range = if rev {
                 format!("({l}..{h}).rev()")
@@ -454,16 +522,22 @@ impl Em<'_> {
     }
 
     /// The windows of `plan`, `len` long from `starts`, as slices (the two windows of a stored
-    /// buffer by `split_at_mut`, already checked disjoint); their names by buffer and offset.
+    /// buffer by `split_at_mut`, already checked disjoint; none of a stored buffer with several
+    /// when `helper` cuts those); their names by buffer and offset.
     fn cut_windows(
         &mut self,
         plan: &WindowPlan,
         starts: &[Vec<String>],
         len: &str,
         depth: usize,
+        helper: bool,
     ) -> Vec<Vec<String>> {
         let mut names = vec![];
         for (w, s) in plan.bufs.iter().zip(starts) {
+            if helper && w.stored && s.len() >= 2 {
+                names.push(vec![]); // (cut by the helper)
+                continue;
+            }
             let orig = self.names[&w.buf].clone();
             let ws: Vec<String> = s.iter().map(|_| self.fresh("w")).collect();
             if w.stored && ws.len() == 2 {

@@ -340,8 +340,9 @@ fn emitted_derivatives_compute_what_the_interpreter_computes() {
     compiled_matches_interpreter(crate::emit::Simd::OFF, 4);
 }
 
-const SAMPLES: [&str; 12] = [
-    R, PROD, BRANCH, STORE, NESTED, COUNTER, LANES, LAGGED, PACKED, RECUR, STENCIL, CARRYIDX,
+const SAMPLES: [&str; 14] = [
+    R, PROD, BRANCH, STORE, NESTED, COUNTER, LANES, LAGGED, PACKED, RECUR, STENCIL, CARRYIDX, SOA,
+    OVERLAP,
 ];
 
 /// The same with sums in lanes and re-sliced buffers (the std-only part of the SIMD shape;

@@ -299,13 +299,16 @@ fn @recur(%0: &[f64], %1: &[f64]) -> (f64) {
 }
 ";
 
-/// Products of neighbours, `Σ_{i < n−1} x[i]·x[i+1]·y[i+1]`: the bound `n − 1` is not provably
-/// non-negative, so the index counts in `i64`, and the windows start at computed `i64` offsets.
+/// Products of neighbours, `Σ_{i < n−2} x[i]·x[i+1]·x[i+2]·y[i+1]`: the bound `n − 2` is not
+/// provably non-negative, so the index counts in `i64`, and the windows start at computed `i64`
+/// offsets; the VJP adds into three overlapping windows of `x`'s adjoint, which the emitted
+/// helper refuses, so that loop runs as it was.
 pub const STENCIL: &str = "\
 fn @stencil(%0: &[f64], %1: &[f64]) -> (f64) {
   %2: i64 = len %0
   %3: i64 = const 1
-  %4: i64 = isub %2, %3
+  %17: i64 = const 2
+  %4: i64 = isub %2, %17
   %5: i64 = const 0
   %6: f64 = const 0.0
   %7: f64 = for %8 = %5 to %4 carry(%9 = %6) {
@@ -313,9 +316,12 @@ fn @stencil(%0: &[f64], %1: &[f64]) -> (f64) {
     %11: i64 = iadd %8, %3
     %12: f64 = load %0[%11]
     %13: f64 = load %1[%11]
+    %18: i64 = iadd %8, %17
+    %19: f64 = load %0[%18]
     %14: f64 = mul %10, %12
     %15: f64 = mul %14, %13
-    %16: f64 = add %9, %15
+    %20: f64 = mul %15, %19
+    %16: f64 = add %9, %20
     yield %16
   }
   return %7
@@ -346,6 +352,68 @@ fn @carryidx(%0: &[f64], %1: &[f64]) -> (f64) {
   %18: f64 = mul %7, %17
   %23: f64 = add %18, %22
   return %23
+}
+";
+
+/// Three coordinates stored as one buffer of three blocks (`x[i]`, `x[n + i]`, `x[2n + i]`,
+/// n = ⌊len/3⌋ counted by a loop): the sum loop stores into three windows of `%2`, the VJP's
+/// adjoint loop adds into three windows of `%0`'s adjoint; both cut by the emitted helper.
+pub const SOA: &str = "\
+fn @soa(%0: &[f64], %1: &[f64], %2: &mut [f64]) -> (f64) {
+  %3: i64 = len %0
+  %4: i64 = const 0
+  %5: i64 = const 1
+  %6: i64 = const 3
+  %7: f64 = const 0.0
+  %8: i64 = for %9 = %4 to %3 carry(%10 = %4) {
+    %11: i64 = imul %9, %6
+    %12: i64 = iadd %11, %6
+    %13: bool = le %12, %3
+    %14: i64 = select %13, %5, %4
+    %15: i64 = iadd %10, %14
+    yield %15
+  }
+  %16: i64 = iadd %8, %8
+  %17: f64 = for %18 = %4 to %8 carry(%19 = %7) {
+    %20: f64 = load %0[%18]
+    %21: i64 = iadd %8, %18
+    %22: f64 = load %0[%21]
+    %23: i64 = iadd %16, %18
+    %24: f64 = load %0[%23]
+    %25: f64 = load %1[%18]
+    %26: f64 = mul %20, %22
+    %27: f64 = mul %22, %24
+    %28: f64 = add %26, %27
+    %29: f64 = mul %25, %28
+    store %2[%18], %26
+    store %2[%21], %27
+    store %2[%23], %29
+    %30: f64 = add %19, %29
+    yield %30
+  }
+  return %17
+}
+";
+
+/// A sum loop that reads `y[i + 1]` and stores `y[i]`: two windows of one stored buffer that
+/// overlap, so the loop that would run in lanes runs as it was, its sum sequential.
+pub const OVERLAP: &str = "\
+fn @overlap(%0: &[f64], %1: &mut [f64]) -> (f64) {
+  %2: i64 = len %0
+  %3: i64 = const 1
+  %4: i64 = isub %2, %3
+  %5: i64 = const 0
+  %6: f64 = const 0.0
+  %7: f64 = for %8 = %5 to %4 carry(%9 = %6) {
+    %10: f64 = load %0[%8]
+    %11: i64 = iadd %8, %3
+    %12: f64 = load %1[%11]
+    %13: f64 = mul %10, %12
+    store %1[%8], %13
+    %14: f64 = add %9, %13
+    yield %14
+  }
+  return %7
 }
 ";
 
