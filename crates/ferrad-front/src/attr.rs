@@ -39,13 +39,7 @@ pub struct AttrSpec {
 /// the result, if the function returns one).
 pub fn attribute_spec(src: &str, name: &str) -> Result<Option<AttrSpec>, String> {
     let file = syn::parse_file(src).map_err(|e| format!("cannot parse the file: {e}"))?;
-    let func = file
-        .items
-        .iter()
-        .find_map(|it| match it {
-            syn::Item::Fn(f) if f.sig.ident == name => Some(f),
-            _ => None,
-        })
+    let func = crate::free_fn(&file, name)
         .ok_or_else(|| format!("no free function `{name}` in the file"))?;
     let Some((attr, reverse)) = func.attrs.iter().find_map(|a| {
         let last = a.path().segments.last()?.ident.to_string();

@@ -126,14 +126,7 @@ impl std::error::Error for FrontError {}
 /// outside the subset.
 pub fn lower_source(src: &str, name: &str) -> Result<String, FrontError> {
     let file = syn::parse_file(src).map_err(|e| FrontError::Parse(e.to_string()))?;
-    let func = file
-        .items
-        .iter()
-        .find_map(|it| match it {
-            syn::Item::Fn(f) if f.sig.ident == name => Some(f),
-            _ => None,
-        })
-        .ok_or_else(|| FrontError::NotFound(name.to_string()))?;
+    let func = free_fn(&file, name).ok_or_else(|| FrontError::NotFound(name.to_string()))?;
     let kinds: Option<Vec<ParamKind>> = func
         .sig
         .inputs
@@ -149,16 +142,21 @@ pub fn lower_source(src: &str, name: &str) -> Result<String, FrontError> {
         .ok_or_else(|| FrontError::Unsupported(name.to_string()))
 }
 
+/// The free function `name` of `file`.
+pub(crate) fn free_fn<'a>(file: &'a syn::File, name: &str) -> Option<&'a ItemFn> {
+    file.items.iter().find_map(|it| match it {
+        syn::Item::Fn(f) if f.sig.ident == name => Some(f),
+        _ => None,
+    })
+}
+
 /// Function `name` of `file` as a callee (lowered with its own calls resolved the same way;
 /// `stack` stops recursion).
 fn file_callee(file: &syn::File, name: &str, stack: &mut Vec<String>) -> Option<Callee> {
     if stack.iter().any(|n| n == name) {
         return None;
     }
-    let func = file.items.iter().find_map(|it| match it {
-        syn::Item::Fn(f) if f.sig.ident == name => Some(f),
-        _ => None,
-    })?;
+    let func = free_fn(file, name)?;
     let kinds: Vec<ParamKind> = func
         .sig
         .inputs

@@ -105,6 +105,20 @@ pub fn fd_gradient(f: &dyn Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
     (0..x.len()).map(|i| fd_partial(f, x, i)).collect()
 }
 
+/// A finite-difference matrix `at(rel)` at the relative steps `1e-3` and `5e-4`: the finer one,
+/// and the largest difference between the two (an estimate, several times too large for the
+/// fourth-order stencil, of how far it is from converged).
+fn at_two_steps(at: impl Fn(f64) -> Vec<Vec<f64>>) -> (Vec<Vec<f64>>, f64) {
+    let (coarse, fine) = (at(1e-3), at(5e-4));
+    let err = coarse
+        .iter()
+        .flatten()
+        .zip(fine.iter().flatten())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    (fine, err)
+}
+
 /// [`fd_jacobian`] at the steps `1e-3` and `5e-4` (relative): the finer one, and the largest
 /// difference between the two, an estimate of its own error. Where a function oscillates fast
 /// (`exp(sin((1.45·x)³))` at |x| ≈ 1.8), the stencil's truncation error exceeds [`FD_RTOL`],
@@ -123,14 +137,7 @@ pub fn fd_jacobian_with_error(
             })
             .collect()
     };
-    let (coarse, fine) = (at(1e-3), at(5e-4));
-    let err = coarse
-        .iter()
-        .flatten()
-        .zip(fine.iter().flatten())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
-    (fine, err)
+    at_two_steps(at)
 }
 
 /// The Jacobian of a vector function by [`fd_partial`], one row per output.
@@ -428,14 +435,7 @@ pub fn hessian_fd_with_error(f: &impl ScalarFn, x: &[f64]) -> (Vec<Vec<f64>>, f6
             })
             .collect()
     };
-    let (coarse, fine) = (at(1e-3), at(5e-4));
-    let err = coarse
-        .iter()
-        .flatten()
-        .zip(fine.iter().flatten())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
-    (fine, err)
+    at_two_steps(at)
 }
 
 /// The Hessian by [`fd_partial`] of the reverse-mode gradient.

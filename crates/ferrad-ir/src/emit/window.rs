@@ -287,7 +287,8 @@ impl Em<'_> {
 
     /// The loop `d` over `lo..hi` (index `ix`, `as_usize` when it counts in `usize`) with body
     /// `body`, in the windows of `plan`: in lanes when `split` (its carried values are sums),
-    /// else plain; reversed when `rev` and the windows of a stored buffer overlap.
+    /// else plain, reversed when `rev` and it carries values; as it was (reversed when `rev`)
+    /// when the windows of a stored buffer overlap.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn emit_windows(
         &mut self,
@@ -381,12 +382,7 @@ impl Em<'_> {
                 d1 + 1
             }
         };
-        let cut = self.cut_windows(&plan, &starts, &len, d2, helper.is_some());
-        for (b, ws) in cut.into_iter().enumerate() {
-            if !ws.is_empty() {
-                names[b] = ws;
-            }
-        }
+        self.cut_windows(&plan, &starts, &len, d2, &mut names);
         let fallback = helper.is_some() || !checks.is_empty();
         let skip = self.index_only(body, &plan);
         // (a carried value may be the index itself)
@@ -522,21 +518,19 @@ impl Em<'_> {
     }
 
     /// The windows of `plan`, `len` long from `starts`, as slices (the two windows of a stored
-    /// buffer by `split_at_mut`, already checked disjoint; none of a stored buffer with several
-    /// when `helper` cuts those); their names by buffer and offset.
+    /// buffer by `split_at_mut`, already checked disjoint), named into `names` by buffer and
+    /// offset; buffers already named there (cut by the helper) are left as they are.
     fn cut_windows(
         &mut self,
         plan: &WindowPlan,
         starts: &[Vec<String>],
         len: &str,
         depth: usize,
-        helper: bool,
-    ) -> Vec<Vec<String>> {
-        let mut names = vec![];
-        for (w, s) in plan.bufs.iter().zip(starts) {
-            if helper && w.stored && s.len() >= 2 {
-                names.push(vec![]); // (cut by the helper)
-                continue;
+        names: &mut [Vec<String>],
+    ) {
+        for ((w, s), named) in plan.bufs.iter().zip(starts).zip(names) {
+            if !named.is_empty() {
+                continue; // (cut by the helper)
             }
             let orig = self.names[&w.buf].clone();
             let ws: Vec<String> = s.iter().map(|_| self.fresh("w")).collect();
@@ -562,9 +556,8 @@ impl Em<'_> {
                     );
                 }
             }
-            names.push(ws);
+            *named = ws;
         }
-        names
     }
 }
 
