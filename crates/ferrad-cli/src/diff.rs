@@ -35,10 +35,14 @@ pub struct DiffArgs {
     /// Skip the optimizer.
     #[arg(long)]
     no_opt: bool,
-    /// Emit Rust shaped for SIMD as the attributes do (`ferrad::math`, sums in 4 lanes, AVX2+FMA
-    /// picked at run time); the code then needs the `ferrad` crate.
+    /// Emit Rust shaped for SIMD as the attributes do (`ferrad::math`, sums in lanes, AVX2+FMA
+    /// or AVX-512 picked at run time); the code then needs the `ferrad` crate.
     #[arg(long)]
     simd: bool,
+    /// With `--simd`: iterations per chunk of a loop whose sums run in lanes (default: the
+    /// attributes' choice; 0 or 1 keeps sums sequential, as the `strict-order` feature does).
+    #[arg(long, requires = "simd")]
+    lanes: Option<usize>,
     /// The function to differentiate (default: the one no other function calls).
     #[arg(long)]
     function: Option<String>,
@@ -140,7 +144,10 @@ pub fn run(args: &DiffArgs) -> ExitCode {
         optimize: !args.no_opt,
         function: args.function.clone(),
         simd: if args.simd {
-            ferrad_ir::Simd::ON
+            ferrad_ir::Simd {
+                lanes: args.lanes.unwrap_or(ferrad_ir::Simd::ON.lanes),
+                ..ferrad_ir::Simd::ON
+            }
         } else {
             ferrad_ir::Simd::OFF
         },

@@ -1,12 +1,15 @@
 //! Runtime ISA dispatch without `target-cpu`: [`dispatch`] runs a closure inside a function
-//! compiled for AVX2 + FMA when the CPU has them, and as baseline code otherwise.
+//! compiled for AVX-512 or for AVX2 + FMA when the CPU has them, and as baseline code otherwise.
 //!
 //! A release build for plain x86-64 only uses SSE2 (2 f64 lanes). The code that
 //! `#[autodiff_reverse]`/`#[autodiff_forward]` emit wraps its body as
 //! `::ferrad::simd::dispatch(#[inline(always)] move |isa| { ... })`: the closure is inlined into
-//! both copies of [`dispatch`]'s body, so its loops (and the `ferrad::math` functions they call,
-//! which are inlined too) are compiled a second time with 4-lane AVX2 registers, and the copy is
-//! picked at run time (std caches the CPUID answer: one atomic load per call).
+//! each copy of [`dispatch`]'s body, so its loops (and the `ferrad::math` functions they call,
+//! which are inlined too) are compiled again with 4-lane AVX2 registers, and the copy is picked
+//! at run time ([`level`]: one relaxed atomic load per call; `FERRAD_ISA` caps it). Code whose
+//! loops are long vectorized math calls [`dispatch_wide`] instead, which adds a copy with 8-lane
+//! AVX-512 registers; it runs the same operations as the AVX2 copy, so the two give the same
+//! bits.
 //!
 //! Each copy hands the closure an [`Isa`] constant saying what it was compiled for. Its math
 //! methods (`isa.tanh(x)`, …) are `ferrad::math`'s functions, except that in the AVX2 + FMA copy
@@ -147,62 +150,187 @@ impl Isa {
     }
 }
 
-/// Whether [`dispatch`] runs the AVX2 + FMA copy on this CPU.
-#[inline]
-pub fn has_avx2_fma() -> bool {
+/// The instruction sets [`dispatch`] compiles its closure for, narrowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Plain x86-64 (SSE2: 2 f64 lanes), or any other architecture.
+    Baseline,
+    /// AVX2 + FMA: 4 f64 lanes in 16 registers.
+    Avx2Fma,
+    /// AVX-512 (F, VL, DQ, BW) with AVX2 + FMA: 8 f64 lanes in 32 registers.
+    Avx512,
+}
+
+impl Level {
+    /// The level's name: `"baseline"`, `"avx2+fma"` or `"avx512"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Baseline => "baseline",
+            Level::Avx2Fma => "avx2+fma",
+            Level::Avx512 => "avx512",
+        }
+    }
+
+    /// Parses a name of [`Level::name`] (and `"avx2"` for [`Level::Avx2Fma`]).
+    ///
+    /// ```
+    /// use ferrad_core::simd::Level;
+    /// assert_eq!(Level::parse("avx2"), Some(Level::Avx2Fma));
+    /// assert_eq!(Level::parse("sse"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<Level> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "baseline" => Some(Level::Baseline),
+            "avx2" | "avx2+fma" => Some(Level::Avx2Fma),
+            "avx512" => Some(Level::Avx512),
+            _ => None,
+        }
+    }
+}
+
+/// The widest [`Level`] this CPU has, whatever `FERRAD_ISA` says.
+pub fn cpu_level() -> Level {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx2") && has!("fma") {
+            let avx512 =
+                has!("avx512f") && has!("avx512vl") && has!("avx512dq") && has!("avx512bw");
+            return if avx512 {
+                Level::Avx512
+            } else {
+                Level::Avx2Fma
+            };
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+    Level::Baseline
+}
+
+/// The [`Level`] whose copy [`dispatch`] runs: the CPU's ([`cpu_level`]), capped by the
+/// environment variable `FERRAD_ISA` (`baseline`, `avx2` or `avx512`; read once, at the
+/// first call) when it names a narrower one. A name it does not know caps nothing.
+///
+/// The cap compares the copies on one machine (a benchmark, a test of each copy), or keeps
+/// 512-bit registers off a CPU that slows its clock for them.
+#[inline]
+pub fn level() -> Level {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    // 0: not known yet; else the level + 1 (one relaxed load per call after the first)
+    static LEVEL: AtomicU8 = AtomicU8::new(0);
+    match LEVEL.load(Ordering::Relaxed) {
+        1 => Level::Baseline,
+        2 => Level::Avx2Fma,
+        3 => Level::Avx512,
+        _ => {
+            let lv = capped(cpu_level(), std::env::var("FERRAD_ISA").ok().as_deref());
+            LEVEL.store(lv as u8 + 1, Ordering::Relaxed);
+            lv
+        }
     }
 }
 
-/// The name of the instruction set [`dispatch`] uses here: `"avx2+fma"` or `"baseline"`.
-pub fn level() -> &'static str {
-    if has_avx2_fma() {
-        "avx2+fma"
-    } else {
-        "baseline"
-    }
+/// `cpu` capped by a `FERRAD_ISA` value: never wider than the CPU, unchanged by an unknown name.
+fn capped(cpu: Level, env: Option<&str>) -> Level {
+    env.and_then(Level::parse).map_or(cpu, |cap| cap.min(cpu))
 }
 
-/// Runs `body` compiled for AVX2 + FMA when the CPU has both, as baseline code otherwise;
-/// `body` gets the [`Isa`] of the copy it runs in.
+/// Whether [`dispatch`] runs a copy with AVX2 + FMA on this CPU ([`Level::Avx2Fma`] or
+/// wider).
+#[inline]
+pub fn has_avx2_fma() -> bool {
+    level() >= Level::Avx2Fma
+}
+
+/// Runs `body` compiled for AVX2 + FMA when the CPU has both ([`level`] at least
+/// [`Level::Avx2Fma`]), as baseline code otherwise; `body` gets the [`Isa`] of the copy it
+/// runs in. [`dispatch_wide`] adds an AVX-512 copy.
 ///
 /// Mark the closure `#[inline(always)]` at the call site: only a closure inlined into the
-/// AVX2 copy is compiled with AVX2.
+/// copies is compiled for their instruction sets.
 #[inline(always)]
 pub fn dispatch<R>(body: impl FnOnce(Isa) -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_fma() {
-            return avx2::run(body);
+        if level() >= Level::Avx2Fma {
+            return wide::run_avx2(body);
+        }
+    }
+    body(Isa::BASELINE)
+}
+
+/// [`dispatch`] with a third copy compiled for AVX-512, run where [`level`] is
+/// [`Level::Avx512`]: for closures whose loops are long vectorized math (their 16-iteration
+/// chunks run in 8-lane registers).
+///
+/// The AVX-512 copy computes what the AVX2 copy does, bit for bit: its [`Isa`] is
+/// [`Isa::AVX2_FMA`] (the same fused operations), and only the width of the registers LLVM
+/// vectorizes the loops into differs. Why it is a separate entry point: on the CPUs measured,
+/// a few 512-bit instructions among latency-bound scalar code slow that code down (the clock
+/// drops for them), so a closure that is mostly scalar runs faster in the AVX2 copy.
+///
+/// ```
+/// let x: Vec<f64> = (0..1000).map(|i| i as f64 * 1e-3).collect();
+/// let wide = ferrad_core::simd::dispatch_wide(
+///     #[inline(always)]
+///     |isa| x.iter().map(|&v| isa.tanh(v)).collect::<Vec<f64>>(),
+/// );
+/// let avx2 = ferrad_core::simd::dispatch(
+///     #[inline(always)]
+///     |isa| x.iter().map(|&v| isa.tanh(v)).collect::<Vec<f64>>(),
+/// );
+/// assert_eq!(wide, avx2);
+/// ```
+#[inline(always)]
+pub fn dispatch_wide<R>(body: impl FnOnce(Isa) -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match level() {
+            Level::Avx512 => return wide::run_avx512(body),
+            Level::Avx2Fma => return wide::run_avx2(body),
+            Level::Baseline => {}
         }
     }
     body(Isa::BASELINE)
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use super::Isa;
+mod wide {
+    use super::{Isa, Level};
 
     /// `body` compiled with AVX2 and FMA enabled.
     #[target_feature(enable = "avx2,fma")]
-    fn run_avx2<R>(body: impl FnOnce(Isa) -> R) -> R {
+    fn avx2<R>(body: impl FnOnce(Isa) -> R) -> R {
         body(Isa::AVX2_FMA)
     }
 
-    /// Calls [`run_avx2`]; the caller has checked the CPU.
+    /// `body` compiled with AVX-512 (F, VL, DQ, BW), AVX2 and FMA enabled.
+    #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
+    fn avx512<R>(body: impl FnOnce(Isa) -> R) -> R {
+        body(Isa::AVX2_FMA)
+    }
+
+    /// Calls [`avx2`]; the caller has checked the CPU.
     #[inline(always)]
     #[allow(unsafe_code)]
-    pub(super) fn run<R>(body: impl FnOnce(Isa) -> R) -> R {
-        debug_assert!(super::has_avx2_fma());
-        // SAFETY: `run_avx2` requires only the target features "avx2" and "fma", and its one
-        // caller, `dispatch`, calls this after `has_avx2_fma()` detected both on this CPU.
-        unsafe { run_avx2(body) }
+    pub(super) fn run_avx2<R>(body: impl FnOnce(Isa) -> R) -> R {
+        debug_assert!(super::cpu_level() >= Level::Avx2Fma);
+        // SAFETY: `avx2` requires only the target features "avx2" and "fma", and its callers,
+        // `dispatch` and `dispatch_wide`, call this when `level()` is `Avx2Fma` or wider,
+        // which `cpu_level()` gives only after detecting both on this CPU (`FERRAD_ISA` only
+        // lowers it).
+        unsafe { avx2(body) }
+    }
+
+    /// Calls [`avx512`]; the caller has checked the CPU.
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    pub(super) fn run_avx512<R>(body: impl FnOnce(Isa) -> R) -> R {
+        debug_assert!(super::cpu_level() == Level::Avx512);
+        // SAFETY: `avx512` requires the target features "avx512f", "avx512vl", "avx512dq",
+        // "avx512bw", "avx2" and "fma"; its one caller calls this when `level()`
+        // is `Avx512`, which `cpu_level()` gives only after detecting all six on this CPU.
+        // (Its one caller is `dispatch_wide`.)
+        unsafe { avx512(body) }
     }
 }
 
@@ -231,7 +359,8 @@ mod tests {
         // Same operations in the same order: the same bits in either copy.
         assert_eq!(y, plain);
         assert_eq!(s, plain.iter().sum::<f64>());
-        assert!(matches!(level(), "avx2+fma" | "baseline"));
+        assert!(level() <= cpu_level());
+        assert_eq!(level().name(), Level::parse(level().name()).unwrap().name());
     }
 
     /// Inputs spread over each function's domain, edges included.
@@ -282,6 +411,63 @@ mod tests {
         );
         for (&x, &g) in xs.iter().zip(&got) {
             assert!(same(g, math::tan(x)), "tan({x:e}) dispatched: {g:e}");
+        }
+    }
+
+    #[test]
+    fn ferrad_isa_only_narrows_the_level() {
+        use Level::*;
+        assert_eq!(capped(Avx512, Some("avx2")), Avx2Fma);
+        assert_eq!(capped(Avx512, Some("baseline")), Baseline);
+        assert_eq!(capped(Avx2Fma, Some("avx512")), Avx2Fma);
+        assert_eq!(capped(Baseline, Some("AVX512")), Baseline);
+        assert_eq!(capped(Avx512, Some("sse4")), Avx512);
+        assert_eq!(capped(Avx2Fma, None), Avx2Fma);
+        for lv in [Baseline, Avx2Fma, Avx512] {
+            assert_eq!(Level::parse(lv.name()), Some(lv));
+        }
+    }
+
+    /// Sums of tanh, exp and sin·cos in 16 lanes, as the emitted code's wide chunks run them.
+    #[inline(always)]
+    fn wide_sums(isa: Isa, x: &[f64]) -> [f64; 3] {
+        let mut acc = [[0.0; 16]; 3];
+        for c in x.chunks_exact(16) {
+            for l in 0..16 {
+                let (s, co) = isa.sin_cos(c[l]);
+                acc[0][l] += isa.tanh(c[l]);
+                acc[1][l] += isa.exp(c[l]);
+                acc[2][l] += s * co;
+            }
+        }
+        acc.map(|a| a.iter().sum())
+    }
+
+    /// The AVX-512 copy runs the AVX2 copy's operations: the same bits, in loops LLVM
+    /// vectorizes at 8 lanes (where the CPU has AVX-512; the AVX2 copy alone elsewhere).
+    #[test]
+    fn the_avx512_copy_gives_the_avx2_copys_bits() {
+        let x: Vec<f64> = (0..4096).map(|i| (i as f64 * 0.37).sin() * 3.0).collect();
+        let plain = wide_sums(Isa::AVX2_FMA, &x);
+        let dispatched = dispatch_wide(
+            #[inline(always)]
+            |isa| wide_sums(isa, &x),
+        );
+        if has_avx2_fma() {
+            let avx2 = wide::run_avx2(
+                #[inline(always)]
+                |isa| wide_sums(isa, &x),
+            );
+            assert_eq!(dispatched, avx2);
+            // and `Isa::AVX2_FMA` outside the copies: libm's exact `fma`, the same roundings
+            assert_eq!(plain, avx2);
+        }
+        if cpu_level() == Level::Avx512 {
+            let avx512 = wide::run_avx512(
+                #[inline(always)]
+                |isa| wide_sums(isa, &x),
+            );
+            assert_eq!(avx512, plain);
         }
     }
 

@@ -15,11 +15,13 @@
 //! With [`Simd`] settings on (what the attributes and the `ir-*` bench rows use), the code is
 //! shaped like hand-written SIMD code: elementary functions call `::ferrad::math` (inline
 //! polynomials instead of libm calls), a loop whose carried floats are all sums runs in chunks
-//! of 4 iterations with one partial sum per lane (the chunk's buffer elements copied into local
-//! arrays, so LLVM vectorizes the chunk without overlap checks) plus a sequential tail, buffers
-//! indexed by the loop index are re-sliced to the loop bound (no bounds checks), and the body
-//! is a closure run by `::ferrad::simd::dispatch` (AVX2 + FMA when the CPU has them), which
-//! calls the math functions through the `isa` it is given.
+//! of 4 iterations (16 when it calls a math function) with one partial sum per lane (the
+//! chunk's buffer elements copied into local arrays, so LLVM vectorizes the chunk without
+//! overlap checks) plus a sequential tail, buffers indexed by the loop index are
+//! re-sliced to the loop bound (no bounds checks), and the body is a closure run by
+//! `::ferrad::simd::dispatch` (AVX2 + FMA when the CPU has them; `dispatch_wide`, AVX-512 too,
+//! for a function whose innermost loops call math functions), which calls the math functions
+//! through the `isa` it is given.
 //! With [`Simd::par`], a long outermost loop of independent iterations runs in fixed chunks
 //! on `::ferrad::par`'s thread pool (see the `emit/par.rs` module). An innermost loop that
 //! loads and stores only at `base + i` (a reverse sweep adding into columns of packed
@@ -58,8 +60,8 @@ pub struct Simd {
     /// the end, plus a sequential tail: the iterations still run in order, but the sum is
     /// rounded differently (LLVM never reorders a float sum by itself, so a single accumulator
     /// keeps the loop scalar). 0 or 1: sums stay sequential, bit for bit what the IR says.
-    /// With [`Simd::math`], a loop whose body calls exp, ln, ln_1p, atan, asin, acos or atan2
-    /// and no sin, cos or tan runs in chunks of [`WIDE_LANES`] instead (see there).
+    /// With [`Simd::math`], a loop whose body calls a `ferrad::math` function runs in chunks of
+    /// [`WIDE_LANES`] instead (see there).
     pub lanes: usize,
     /// Buffers that a loop body indexes only by the loop index are re-sliced to the loop's range
     /// before the loop (and copied a chunk at a time into local arrays in lane loops), so the
@@ -71,8 +73,9 @@ pub struct Simd {
     pub reslice: bool,
     /// Wrap the body in `::ferrad::simd::dispatch`, which runs it compiled for AVX2 + FMA when
     /// the CPU has them (no `target-cpu` flag needed), and call the math functions as methods
-    /// of the `isa` it passes (FMA inside their exact products in the AVX2 copy). Needs the
-    /// `ferrad` crate.
+    /// of the `isa` it passes (FMA inside their exact products in the AVX2 copy). A function
+    /// with an innermost loop that calls a math function uses `dispatch_wide` instead, which
+    /// adds an AVX-512 copy (same results). Needs the `ferrad` crate.
     pub dispatch: bool,
     /// An outermost loop from 0 whose iterations are independent except for float sums into
     /// carried values, and whose written buffers are indexed by the loop index only (the
@@ -93,11 +96,14 @@ pub struct Simd {
     pub pool: bool,
 }
 
-/// Lanes of a loop whose body calls a `ferrad::math` function that LLVM's SLP vectorizer
-/// leaves scalar in a 4-iteration chunk: exp, ln, ln_1p and atan measured 3–3.5× slower there
-/// than in a 16-iteration chunk, which stays a rolled loop for the loop vectorizer (sin, cos,
-/// tan, tanh, exp_m1 and sinh are SLP-vectorized at 4 lanes and measured 5–13% faster so,
-/// also when exp is in the same body, as in benchmark F). Measured with rustc 1.95 on AVX2.
+/// Lanes of a loop whose body calls a `ferrad::math` function. LLVM's loop vectorizer takes a
+/// 16-iteration chunk as a rolled loop and vectorizes it at the width of the copy it is compiled
+/// in (4 lanes in AVX2, 8 in AVX-512), where its SLP vectorizer, given a 4-iteration chunk,
+/// leaves some bodies scalar: exp, ln, ln_1p and atan 3–3.5× slower, and a tanh whose value is
+/// summed (the gradient of Σ tanh xᵢ: 4.5 against 2.0 ms at n = 10⁶). In 4-lane chunks, sin,
+/// cos and tanh bodies that it does vectorize ran 0–10% faster in the AVX2 copy, and in the
+/// AVX-512 copy 16 lanes run F's gradient in 1.8 ms against 3.2 (and against 2.6 in AVX2).
+/// Measured with rustc 1.95.
 pub const WIDE_LANES: usize = 16;
 
 impl Simd {
@@ -1046,21 +1052,55 @@ impl Em<'_> {
         seen
     }
 
-    /// The lanes of a split loop with body `body`: [`Simd::lanes`], or [`WIDE_LANES`] for the
-    /// functions named there.
+    /// The lanes of a split loop with body `body`: [`Simd::lanes`], or [`WIDE_LANES`] when
+    /// it calls a `ferrad::math` function.
     fn lanes_for(&self, body: Block) -> usize {
-        let (mut wide, mut trig) = (false, false);
-        self.f.walk_block(body, &mut |i| match self.f.inst(i).op {
-            Op::Unary(Unary::Exp | Unary::Ln | Unary::Ln1p)
-            | Op::Unary(Unary::Atan | Unary::Asin | Unary::Acos)
-            | Op::Binary(Binary::Atan2) => wide = true,
-            Op::Unary(Unary::Sin | Unary::Cos | Unary::Tan) => trig = true,
-            _ => {}
-        });
-        if self.simd.math && wide && !trig {
+        if self.calls_math(body) {
             self.simd.lanes.max(WIDE_LANES)
         } else {
             self.simd.lanes
+        }
+    }
+
+    /// Whether block `b` (nested blocks included) calls a `ferrad::math` function.
+    fn calls_math(&self, b: Block) -> bool {
+        let mut any = false;
+        self.f.walk_block(b, &mut |i| match self.f.inst(i).op {
+            Op::Unary(u) => any |= math_unary(u).is_some(),
+            Op::Binary(op) => any |= math_binary(op).is_some(),
+            _ => {}
+        });
+        self.simd.math && any
+    }
+
+    /// `::ferrad::simd::dispatch_wide` for a function with an innermost loop in lanes (its
+    /// carried values all sums, if any) that calls a `ferrad::math` function: its 16-iteration
+    /// chunks then run in AVX-512 registers where the CPU has them. `::ferrad::simd::dispatch`
+    /// (AVX2 at most) for any other, and with sequential sums. A 512-bit
+    /// instruction now and then lowers the clock of the scalar code around it: llsq's
+    /// gradient, a latency-bound scalar power chain beside a short 16-lane `axpy`, measured
+    /// 2.3 ms in the AVX2 copy and 3.2 ms in the AVX-512 one, while F's sin·exp sums (2.6
+    /// against 1.8 ms) and H·v of R's tanh map (3.0 against 2.1 ms) gain.
+    fn dispatcher(&self) -> &'static str {
+        let mut wide = false;
+        self.f.walk_block(self.f.body, &mut |i| {
+            if let Op::For { body, .. } = self.f.inst(i).op {
+                let bd = self.f.block(body);
+                // (a loop that carries other values than sums runs in order: scalar)
+                let in_lanes = bd.params[1..]
+                    .iter()
+                    .zip(&bd.yields)
+                    .all(|(&p, &y)| self.is_sum(p, y, body));
+                wide |= self.simd.lanes >= 2
+                    && in_lanes
+                    && !self.has_loop(body)
+                    && self.calls_math(body);
+            }
+        });
+        if wide {
+            "::ferrad::simd::dispatch_wide"
+        } else {
+            "::ferrad::simd::dispatch"
         }
     }
 
@@ -1291,9 +1331,10 @@ pub fn emit_rust(f: &Function, opts: &EmitOptions) -> String {
     let vis = if opts.public { "pub " } else { "" };
     let name = opts.name.as_deref().unwrap_or(&f.name);
     let _ = writeln!(e.out, "{vis}fn {name}({}){ret} {{", ps.join(", "));
-    // The body as a closure that `dispatch` compiles twice (baseline and AVX2 + FMA).
+    // The body as a closure that `dispatch` compiles for each instruction set.
     let depth = if opts.simd.dispatch {
-        e.line(1, "::ferrad::simd::dispatch(#[inline(always)] move |isa| {");
+        let d = e.dispatcher();
+        e.line(1, &format!("{d}(#[inline(always)] move |isa| {{"));
         2
     } else {
         1

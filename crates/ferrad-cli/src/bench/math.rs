@@ -128,7 +128,7 @@ pub fn cases() -> Vec<Case> {
             });
             base.note = "f64 method: a libm call per element".into();
             let mut m: Mode = mode("ferrad::math", ModeKind::Exact, move || (0.0, ours(&x)));
-            m.note = format!("under simd::dispatch ({})", ferrad::simd::level());
+            m.note = format!("under simd::dispatch ({})", ferrad::simd::level().name());
             m.tol = Some(1e-13);
             let reference = Reference {
                 value: None,

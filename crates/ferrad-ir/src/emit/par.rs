@@ -167,10 +167,8 @@ impl Em<'_> {
         self.line(depth + 2, &format!("|{pat}| {{"));
         // The chunk runs on a pool thread: it dispatches to AVX2 itself.
         let inner = if self.simd.dispatch {
-            self.line(
-                depth + 3,
-                "::ferrad::simd::dispatch(#[inline(always)] |isa| {",
-            );
+            let d = self.dispatcher();
+            self.line(depth + 3, &format!("{d}(#[inline(always)] |isa| {{"));
             depth + 4
         } else {
             depth + 3

@@ -21,85 +21,85 @@ fn r_gradient_in_chunks_of_lanes() {
         Mode::Reverse,
         PAR,
         expect![[r#"
-        pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
-            ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
-                let n1 = p0.len();
-                let x2 = &p0[..n1];
-                let x3 = &mut p1[..n1];
-                let acc4 = if ::ferrad::par::loop_in_chunks(n1) {
-                    let parts8 = ::ferrad::par::map_chunks(
-                        (0..n1).step_by(::ferrad::par::LOOP_CHUNK).zip(x2.chunks(::ferrad::par::LOOP_CHUNK)).zip(x3.chunks_mut(::ferrad::par::LOOP_CHUNK)),
-                        |((b5, y6), y7)| {
-                            ::ferrad::simd::dispatch(#[inline(always)] |isa| {
-                                let m9 = ::core::cmp::min(::ferrad::par::LOOP_CHUNK, n1 - b5);
-                                let x10 = &y6[..m9];
-                                let x11 = &mut y7[..m9];
-                                let mut acc12 = [-0.0, -0.0, -0.0, -0.0];
-                                let mut b13 = 0;
-                                while b13 + 4 <= m9 {
-                                    let x15: [f64; 4] = ::core::convert::TryInto::try_into(&x10[b13..b13 + 4]).unwrap();
-                                    let mut x16: [f64; 4] = ::core::convert::TryInto::try_into(&x11[b13..b13 + 4]).unwrap();
-                                    for l14 in 0..4 {
-                                        let v17 = x15[l14];
-                                        let v18 = isa.tanh(v17);
-                                        let v19 = p2 * v17;
-                                        let v20 = v18 * v18;
-                                        x16[l14] += v19 + v19 + p2 * (v20 * 3.0) * (1.0 - v20);
-                                        acc12[l14] += v18.powi(3) + v17 * v17;
+            pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
+                ::ferrad::simd::dispatch_wide(#[inline(always)] move |isa| {
+                    let n1 = p0.len();
+                    let x2 = &p0[..n1];
+                    let x3 = &mut p1[..n1];
+                    let acc4 = if ::ferrad::par::loop_in_chunks(n1) {
+                        let parts8 = ::ferrad::par::map_chunks(
+                            (0..n1).step_by(::ferrad::par::LOOP_CHUNK).zip(x2.chunks(::ferrad::par::LOOP_CHUNK)).zip(x3.chunks_mut(::ferrad::par::LOOP_CHUNK)),
+                            |((b5, y6), y7)| {
+                                ::ferrad::simd::dispatch_wide(#[inline(always)] |isa| {
+                                    let m9 = ::core::cmp::min(::ferrad::par::LOOP_CHUNK, n1 - b5);
+                                    let x10 = &y6[..m9];
+                                    let x11 = &mut y7[..m9];
+                                    let mut acc12 = [-0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0];
+                                    let mut b13 = 0;
+                                    while b13 + 16 <= m9 {
+                                        let x15: [f64; 16] = ::core::convert::TryInto::try_into(&x10[b13..b13 + 16]).unwrap();
+                                        let mut x16: [f64; 16] = ::core::convert::TryInto::try_into(&x11[b13..b13 + 16]).unwrap();
+                                        for l14 in 0..16 {
+                                            let v17 = x15[l14];
+                                            let v18 = isa.tanh(v17);
+                                            let v19 = p2 * v17;
+                                            let v20 = v18 * v18;
+                                            x16[l14] += v19 + v19 + p2 * (v20 * 3.0) * (1.0 - v20);
+                                            acc12[l14] += v18.powi(3) + v17 * v17;
+                                        }
+                                        x11[b13..b13 + 16].copy_from_slice(&x16);
+                                        b13 += 16;
                                     }
-                                    x11[b13..b13 + 4].copy_from_slice(&x16);
-                                    b13 += 4;
-                                }
-                                let mut acc21 = (acc12[0] + acc12[1]) + (acc12[2] + acc12[3]);
-                                for j22 in b13..m9 {
-                                    let v23 = x10[j22];
-                                    let v24 = isa.tanh(v23);
-                                    let v25 = p2 * v23;
-                                    let v26 = v24 * v24;
-                                    x11[j22] += v25 + v25 + p2 * (v26 * 3.0) * (1.0 - v26);
-                                    acc21 += v24.powi(3) + v23 * v23;
-                                }
-                                acc21
-                            })
-                        },
-                    );
-                    let mut acc27 = 0.0;
-                    for p28 in parts8 {
-                        acc27 += p28;
-                    }
-                    acc27
-                } else {
-                    let mut acc29 = [0.0, -0.0, -0.0, -0.0];
-                    let mut b30 = 0;
-                    while b30 + 4 <= n1 {
-                        let x32: [f64; 4] = ::core::convert::TryInto::try_into(&x2[b30..b30 + 4]).unwrap();
-                        let mut x33: [f64; 4] = ::core::convert::TryInto::try_into(&x3[b30..b30 + 4]).unwrap();
-                        for l31 in 0..4 {
-                            let v34 = x32[l31];
-                            let v35 = isa.tanh(v34);
-                            let v36 = p2 * v34;
-                            let v37 = v35 * v35;
-                            x33[l31] += v36 + v36 + p2 * (v37 * 3.0) * (1.0 - v37);
-                            acc29[l31] += v35.powi(3) + v34 * v34;
+                                    let mut acc21 = (((acc12[0] + acc12[1]) + (acc12[2] + acc12[3])) + ((acc12[4] + acc12[5]) + (acc12[6] + acc12[7]))) + (((acc12[8] + acc12[9]) + (acc12[10] + acc12[11])) + ((acc12[12] + acc12[13]) + (acc12[14] + acc12[15])));
+                                    for j22 in b13..m9 {
+                                        let v23 = x10[j22];
+                                        let v24 = isa.tanh(v23);
+                                        let v25 = p2 * v23;
+                                        let v26 = v24 * v24;
+                                        x11[j22] += v25 + v25 + p2 * (v26 * 3.0) * (1.0 - v26);
+                                        acc21 += v24.powi(3) + v23 * v23;
+                                    }
+                                    acc21
+                                })
+                            },
+                        );
+                        let mut acc27 = 0.0;
+                        for p28 in parts8 {
+                            acc27 += p28;
                         }
-                        x3[b30..b30 + 4].copy_from_slice(&x33);
-                        b30 += 4;
-                    }
-                    let mut acc38 = (acc29[0] + acc29[1]) + (acc29[2] + acc29[3]);
-                    for i39 in b30..n1 {
-                        let v40 = x2[i39];
-                        let v41 = isa.tanh(v40);
-                        let v42 = p2 * v40;
-                        let v43 = v41 * v41;
-                        x3[i39] += v42 + v42 + p2 * (v43 * 3.0) * (1.0 - v43);
-                        acc38 += v41.powi(3) + v40 * v40;
-                    }
-                    acc38
-                };
-                acc4
-            })
-        }
-    "#]],
+                        acc27
+                    } else {
+                        let mut acc29 = [0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0];
+                        let mut b30 = 0;
+                        while b30 + 16 <= n1 {
+                            let x32: [f64; 16] = ::core::convert::TryInto::try_into(&x2[b30..b30 + 16]).unwrap();
+                            let mut x33: [f64; 16] = ::core::convert::TryInto::try_into(&x3[b30..b30 + 16]).unwrap();
+                            for l31 in 0..16 {
+                                let v34 = x32[l31];
+                                let v35 = isa.tanh(v34);
+                                let v36 = p2 * v34;
+                                let v37 = v35 * v35;
+                                x33[l31] += v36 + v36 + p2 * (v37 * 3.0) * (1.0 - v37);
+                                acc29[l31] += v35.powi(3) + v34 * v34;
+                            }
+                            x3[b30..b30 + 16].copy_from_slice(&x33);
+                            b30 += 16;
+                        }
+                        let mut acc38 = (((acc29[0] + acc29[1]) + (acc29[2] + acc29[3])) + ((acc29[4] + acc29[5]) + (acc29[6] + acc29[7]))) + (((acc29[8] + acc29[9]) + (acc29[10] + acc29[11])) + ((acc29[12] + acc29[13]) + (acc29[14] + acc29[15])));
+                        for i39 in b30..n1 {
+                            let v40 = x2[i39];
+                            let v41 = isa.tanh(v40);
+                            let v42 = p2 * v40;
+                            let v43 = v41 * v41;
+                            x3[i39] += v42 + v42 + p2 * (v43 * 3.0) * (1.0 - v43);
+                            acc38 += v41.powi(3) + v40 * v40;
+                        }
+                        acc38
+                    };
+                    acc4
+                })
+            }
+        "#]],
     );
 }
 
@@ -269,24 +269,24 @@ fn strict_order_chunks_no_sum() {
         Mode::Reverse,
         simd,
         expect![[r#"
-        pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
-            ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
-                let n1 = p0.len();
-                let x2 = &p0[..n1];
-                let x3 = &mut p1[..n1];
-                let mut acc4 = 0.0;
-                for i5 in 0..n1 {
-                    let v6 = x2[i5];
-                    let v7 = isa.tanh(v6);
-                    let v8 = p2 * v6;
-                    let v9 = v7 * v7;
-                    x3[i5] += v8 + v8 + p2 * (v9 * 3.0) * (1.0 - v9);
-                    acc4 += v7.powi(3) + v6 * v6;
-                }
-                acc4
-            })
-        }
-    "#]],
+            pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
+                ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
+                    let n1 = p0.len();
+                    let x2 = &p0[..n1];
+                    let x3 = &mut p1[..n1];
+                    let mut acc4 = 0.0;
+                    for i5 in 0..n1 {
+                        let v6 = x2[i5];
+                        let v7 = isa.tanh(v6);
+                        let v8 = p2 * v6;
+                        let v9 = v7 * v7;
+                        x3[i5] += v8 + v8 + p2 * (v9 * 3.0) * (1.0 - v9);
+                        acc4 += v7.powi(3) + v6 * v6;
+                    }
+                    acc4
+                })
+            }
+        "#]],
     );
 }
 

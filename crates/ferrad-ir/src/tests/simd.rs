@@ -34,16 +34,16 @@ fn r_gradient_in_lanes() {
         Simd::ON,
         expect![[r#"
             pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
-                ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
+                ::ferrad::simd::dispatch_wide(#[inline(always)] move |isa| {
                     let n1 = p0.len();
                     let x2 = &p0[..n1];
                     let x3 = &mut p1[..n1];
-                    let mut acc4 = [0.0, -0.0, -0.0, -0.0];
+                    let mut acc4 = [0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0];
                     let mut b5 = 0;
-                    while b5 + 4 <= n1 {
-                        let x7: [f64; 4] = ::core::convert::TryInto::try_into(&x2[b5..b5 + 4]).unwrap();
-                        let mut x8: [f64; 4] = ::core::convert::TryInto::try_into(&x3[b5..b5 + 4]).unwrap();
-                        for l6 in 0..4 {
+                    while b5 + 16 <= n1 {
+                        let x7: [f64; 16] = ::core::convert::TryInto::try_into(&x2[b5..b5 + 16]).unwrap();
+                        let mut x8: [f64; 16] = ::core::convert::TryInto::try_into(&x3[b5..b5 + 16]).unwrap();
+                        for l6 in 0..16 {
                             let v9 = x7[l6];
                             let v10 = isa.tanh(v9);
                             let v11 = p2 * v9;
@@ -51,10 +51,10 @@ fn r_gradient_in_lanes() {
                             x8[l6] += v11 + v11 + p2 * (v12 * 3.0) * (1.0 - v12);
                             acc4[l6] += v10.powi(3) + v9 * v9;
                         }
-                        x3[b5..b5 + 4].copy_from_slice(&x8);
-                        b5 += 4;
+                        x3[b5..b5 + 16].copy_from_slice(&x8);
+                        b5 += 16;
                     }
-                    let mut acc13 = (acc4[0] + acc4[1]) + (acc4[2] + acc4[3]);
+                    let mut acc13 = (((acc4[0] + acc4[1]) + (acc4[2] + acc4[3])) + ((acc4[4] + acc4[5]) + (acc4[6] + acc4[7]))) + (((acc4[8] + acc4[9]) + (acc4[10] + acc4[11])) + ((acc4[12] + acc4[13]) + (acc4[14] + acc4[15])));
                     for i14 in b5..n1 {
                         let v15 = x2[i14];
                         let v16 = isa.tanh(v15);
@@ -78,21 +78,21 @@ fn r_hvp_in_lanes() {
         Simd::ON,
         expect![[r#"
             pub fn r_vjp_jvp(p0: &[f64], p1: &[f64], p2: &mut [f64], p3: &mut [f64], p4: f64, p5: f64) -> (f64, f64) {
-                ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
+                ::ferrad::simd::dispatch_wide(#[inline(always)] move |isa| {
                     let n1 = p0.len();
                     let x2 = &p0[..n1];
                     let x3 = &p1[..n1];
                     let x4 = &mut p2[..n1];
                     let x5 = &mut p3[..n1];
-                    let mut acc6 = [0.0, -0.0, -0.0, -0.0];
-                    let mut acc7 = [0.0, -0.0, -0.0, -0.0];
+                    let mut acc6 = [0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0];
+                    let mut acc7 = [0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0];
                     let mut b8 = 0;
-                    while b8 + 4 <= n1 {
-                        let x10: [f64; 4] = ::core::convert::TryInto::try_into(&x2[b8..b8 + 4]).unwrap();
-                        let x11: [f64; 4] = ::core::convert::TryInto::try_into(&x3[b8..b8 + 4]).unwrap();
-                        let mut x12: [f64; 4] = ::core::convert::TryInto::try_into(&x4[b8..b8 + 4]).unwrap();
-                        let mut x13: [f64; 4] = ::core::convert::TryInto::try_into(&x5[b8..b8 + 4]).unwrap();
-                        for l9 in 0..4 {
+                    while b8 + 16 <= n1 {
+                        let x10: [f64; 16] = ::core::convert::TryInto::try_into(&x2[b8..b8 + 16]).unwrap();
+                        let x11: [f64; 16] = ::core::convert::TryInto::try_into(&x3[b8..b8 + 16]).unwrap();
+                        let mut x12: [f64; 16] = ::core::convert::TryInto::try_into(&x4[b8..b8 + 16]).unwrap();
+                        let mut x13: [f64; 16] = ::core::convert::TryInto::try_into(&x5[b8..b8 + 16]).unwrap();
+                        for l9 in 0..16 {
                             let v14 = x10[l9];
                             let v15 = x11[l9];
                             let v16 = isa.tanh(v14);
@@ -113,12 +113,12 @@ fn r_hvp_in_lanes() {
                             acc6[l9] += v17 * v16 + v14 * v14;
                             acc7[l9] += v20 * v19 + (v21 + v21);
                         }
-                        x4[b8..b8 + 4].copy_from_slice(&x12);
-                        x5[b8..b8 + 4].copy_from_slice(&x13);
-                        b8 += 4;
+                        x4[b8..b8 + 16].copy_from_slice(&x12);
+                        x5[b8..b8 + 16].copy_from_slice(&x13);
+                        b8 += 16;
                     }
-                    let mut acc29 = (acc6[0] + acc6[1]) + (acc6[2] + acc6[3]);
-                    let mut acc30 = (acc7[0] + acc7[1]) + (acc7[2] + acc7[3]);
+                    let mut acc29 = (((acc6[0] + acc6[1]) + (acc6[2] + acc6[3])) + ((acc6[4] + acc6[5]) + (acc6[6] + acc6[7]))) + (((acc6[8] + acc6[9]) + (acc6[10] + acc6[11])) + ((acc6[12] + acc6[13]) + (acc6[14] + acc6[15])));
+                    let mut acc30 = (((acc7[0] + acc7[1]) + (acc7[2] + acc7[3])) + ((acc7[4] + acc7[5]) + (acc7[6] + acc7[7]))) + (((acc7[8] + acc7[9]) + (acc7[10] + acc7[11])) + ((acc7[12] + acc7[13]) + (acc7[14] + acc7[15])));
                     for i31 in b8..n1 {
                         let v32 = x2[i31];
                         let v33 = x3[i31];
@@ -214,24 +214,24 @@ fn strict_order_keeps_one_accumulator() {
         Mode::Reverse,
         Simd::STRICT,
         expect![[r#"
-        pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
-            ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
-                let n1 = p0.len();
-                let x2 = &p0[..n1];
-                let x3 = &mut p1[..n1];
-                let mut acc4 = 0.0;
-                for i5 in 0..n1 {
-                    let v6 = x2[i5];
-                    let v7 = isa.tanh(v6);
-                    let v8 = p2 * v6;
-                    let v9 = v7 * v7;
-                    x3[i5] += v8 + v8 + p2 * (v9 * 3.0) * (1.0 - v9);
-                    acc4 += v7.powi(3) + v6 * v6;
-                }
-                acc4
-            })
-        }
-    "#]],
+            pub fn r_vjp(p0: &[f64], p1: &mut [f64], p2: f64) -> f64 {
+                ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
+                    let n1 = p0.len();
+                    let x2 = &p0[..n1];
+                    let x3 = &mut p1[..n1];
+                    let mut acc4 = 0.0;
+                    for i5 in 0..n1 {
+                        let v6 = x2[i5];
+                        let v7 = isa.tanh(v6);
+                        let v8 = p2 * v6;
+                        let v9 = v7 * v7;
+                        x3[i5] += v8 + v8 + p2 * (v9 * 3.0) * (1.0 - v9);
+                        acc4 += v7.powi(3) + v6 * v6;
+                    }
+                    acc4
+                })
+            }
+        "#]],
     );
 }
 
@@ -273,17 +273,17 @@ fn a_map_loop_runs_in_chunks_too() {
     .unwrap();
     expect![[r#"
         pub fn r_vjp_jvp(p0: &[f64], p1: &[f64], p2: &mut [f64], p3: &mut [f64], p4: f64, p5: f64) -> (f64, f64) {
-            ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
+            ::ferrad::simd::dispatch_wide(#[inline(always)] move |isa| {
                 let n1 = p0.len();
                 let x2 = &p0[..n1];
                 let x3 = &p1[..n1];
                 let x4 = &mut p3[..n1];
                 let mut b5 = 0;
-                while b5 + 4 <= n1 {
-                    let x7: [f64; 4] = ::core::convert::TryInto::try_into(&x2[b5..b5 + 4]).unwrap();
-                    let x8: [f64; 4] = ::core::convert::TryInto::try_into(&x3[b5..b5 + 4]).unwrap();
-                    let mut x9: [f64; 4] = ::core::convert::TryInto::try_into(&x4[b5..b5 + 4]).unwrap();
-                    for l6 in 0..4 {
+                while b5 + 16 <= n1 {
+                    let x7: [f64; 16] = ::core::convert::TryInto::try_into(&x2[b5..b5 + 16]).unwrap();
+                    let x8: [f64; 16] = ::core::convert::TryInto::try_into(&x3[b5..b5 + 16]).unwrap();
+                    let mut x9: [f64; 16] = ::core::convert::TryInto::try_into(&x4[b5..b5 + 16]).unwrap();
+                    for l6 in 0..16 {
                         let v10 = x7[l6];
                         let v11 = x8[l6];
                         let v12 = isa.tanh(v10);
@@ -295,8 +295,8 @@ fn a_map_loop_runs_in_chunks_too() {
                         let v18 = v17 + v17;
                         x9[l6] += v16 + v16 + (v14 * (v15 * p5 + p4 * (3.0 * v18)) + p4 * v15 * -v18);
                     }
-                    x4[b5..b5 + 4].copy_from_slice(&x9);
-                    b5 += 4;
+                    x4[b5..b5 + 16].copy_from_slice(&x9);
+                    b5 += 16;
                 }
                 for i19 in b5..n1 {
                     let v20 = x2[i19];
@@ -334,7 +334,7 @@ fn an_order_free_adjoint_loop_runs_forwards_in_lanes() {
     .unwrap();
     expect![[r#"
         pub fn lse_vjp(p0: &[f64], p1: &mut [f64], p2: f64, p3: f64) -> f64 {
-            ::ferrad::simd::dispatch(#[inline(always)] move |isa| {
+            ::ferrad::simd::dispatch_wide(#[inline(always)] move |isa| {
                 let v1 = p0.len();
                 let mut buf2 = ::ferrad::scratch::take(v1);
                 let n3 = v1;
