@@ -62,6 +62,20 @@ macro_rules! same_math {
     };
 }
 
+/// Forwarders to `ferrad::math`'s always-inlined bodies (`NAME_inline`), for functions that
+/// have no FMA variant: inlined, they are compiled in the copy that calls them.
+macro_rules! inline_math {
+    ($($name:ident = $body:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(
+            #[doc = concat!("`ferrad::math::", stringify!($name), "`, inlined.")]
+            #[inline(always)]
+            pub fn $name(self, $($arg: $ty),*) -> $ret {
+                math::$body($($arg),*)
+            }
+        )*
+    };
+}
+
 impl Isa {
     /// Baseline code: no FMA.
     pub const BASELINE: Isa = Isa { fma: false };
@@ -119,32 +133,35 @@ impl Isa {
         math::cbrt_f32_with(x, self.fma)
     }
 
+    inline_math! {
+        exp_m1 = exp_m1_inline(x: f64) -> f64;
+        ln = ln_inline(x: f64) -> f64;
+        ln_1p = ln_1p_inline(x: f64) -> f64;
+        sin = sin_inline(x: f64) -> f64;
+        cos = cos_inline(x: f64) -> f64;
+        sin_cos = sin_cos_inline(x: f64) -> (f64, f64);
+        sinh = sinh_inline(x: f64) -> f64;
+        cosh = cosh_inline(x: f64) -> f64;
+        asin = asin_inline(x: f64) -> f64;
+        acos = acos_inline(x: f64) -> f64;
+        atan = atan_inline(x: f64) -> f64;
+        atan2 = atan2_inline(y: f64, x: f64) -> f64;
+    }
+
     same_math! {
         exp_f32(x: f32) -> f32;
-        exp_m1(x: f64) -> f64;
         exp_m1_f32(x: f32) -> f32;
-        ln(x: f64) -> f64;
         ln_f32(x: f32) -> f32;
-        ln_1p(x: f64) -> f64;
         ln_1p_f32(x: f32) -> f32;
-        sin(x: f64) -> f64;
         sin_f32(x: f32) -> f32;
-        cos(x: f64) -> f64;
         cos_f32(x: f32) -> f32;
-        sin_cos(x: f64) -> (f64, f64);
         sin_cos_f32(x: f32) -> (f32, f32);
         tan_f32(x: f32) -> f32;
-        sinh(x: f64) -> f64;
         sinh_f32(x: f32) -> f32;
-        cosh(x: f64) -> f64;
         cosh_f32(x: f32) -> f32;
-        asin(x: f64) -> f64;
         asin_f32(x: f32) -> f32;
-        acos(x: f64) -> f64;
         acos_f32(x: f32) -> f32;
-        atan(x: f64) -> f64;
         atan_f32(x: f32) -> f32;
-        atan2(y: f64, x: f64) -> f64;
         atan2_f32(y: f32, x: f32) -> f32;
         powf_f32(x: f32, y: f32) -> f32;
     }
@@ -394,6 +411,20 @@ mod tests {
                     );
                 };
                 check("tan", isa.tan(x), math::tan(x));
+                // the always-inlined bodies: the same functions
+                check("sin", isa.sin(x), math::sin(x));
+                check("cos", isa.cos(x), math::cos(x));
+                check("sin_cos.0", isa.sin_cos(x).0, math::sin_cos(x).0);
+                check("sin_cos.1", isa.sin_cos(x).1, math::sin_cos(x).1);
+                check("exp_m1", isa.exp_m1(x), math::exp_m1(x));
+                check("ln", isa.ln(x), math::ln(x));
+                check("ln_1p", isa.ln_1p(x), math::ln_1p(x));
+                check("sinh", isa.sinh(x), math::sinh(x));
+                check("cosh", isa.cosh(x), math::cosh(x));
+                check("asin", isa.asin(x), math::asin(x));
+                check("acos", isa.acos(x), math::acos(x));
+                check("atan", isa.atan(x), math::atan(x));
+                check("atan2", isa.atan2(x, 0.7), math::atan2(x, 0.7));
                 check("cbrt", isa.cbrt(x), math::cbrt(x));
                 for y in [0.5, -1.3, 2.0, 3.0, 17.25] {
                     check("powf", isa.powf(x.abs(), y), math::powf(x.abs(), y));

@@ -45,6 +45,14 @@ pub(crate) fn exp_with(x: f64, fma: bool) -> f64 {
 /// exp_m1(−inf) = −1, overflow to +inf above 709.78; NaN → NaN.
 #[inline]
 pub fn exp_m1(x: f64) -> f64 {
+    exp_m1_inline(x)
+}
+
+/// [`exp_m1`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn exp_m1_inline(x: f64) -> f64 {
     let xc = if x < -60.0 { -60.0 } else { x };
     expm1_from_parts(x, exp_parts(xc))
 }
@@ -106,6 +114,14 @@ fn ln_kernel(k: f64, f: f64, c: f64) -> f64 {
 /// ln(±0) = −inf, ln(+inf) = +inf, subnormals handled exactly.
 #[inline]
 pub fn ln(x: f64) -> f64 {
+    ln_inline(x)
+}
+
+/// [`ln`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn ln_inline(x: f64) -> f64 {
     let sub = x < f64::MIN_POSITIVE;
     let u = sel(sub, x * 18_014_398_509_481_984.0, x); // 2^54
     let (k, f) = decompose(u);
@@ -120,6 +136,14 @@ pub fn ln(x: f64) -> f64 {
 /// ln_1p(±0) = ±0, ln_1p(−1) = −inf, ln_1p(+inf) = +inf.
 #[inline]
 pub fn ln_1p(x: f64) -> f64 {
+    ln_1p_inline(x)
+}
+
+/// [`ln_1p`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn ln_1p_inline(x: f64) -> f64 {
     let u = 1.0 + x;
     // 1 + x = u + err exactly (TwoSum); ln(1+x) ≈ ln(u) + err/u.
     let bb = u - 1.0;

@@ -61,6 +61,14 @@ pub(crate) fn tanh_with(x: f64, fma: bool) -> f64 {
 /// overflow to ±inf above |x| ≈ 710.48; NaN → NaN.
 #[inline]
 pub fn sinh(x: f64) -> f64 {
+    sinh_inline(x)
+}
+
+/// [`sinh`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn sinh_inline(x: f64) -> f64 {
     let a = abs(x);
     // |x| < 1: the odd Taylor series a + a³·P(a²) (no cancellation, no division; the a³·P
     // term is at most 15% of the sum, so its roundings count a seventh). The quotient of
@@ -97,6 +105,14 @@ const SINH_TAYLOR: [f64; 12] = [
 /// +inf above |x| ≈ 710.48; NaN → NaN.
 #[inline]
 pub fn cosh(x: f64) -> f64 {
+    cosh_inline(x)
+}
+
+/// [`cosh`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn cosh_inline(x: f64) -> f64 {
     let a = abs(x);
     // e^a/2 + e^-a/2 with e^a/2 = 2^(n−1)·(1 + q) in two parts (a sum: no cancellation)
     let p = exp_parts(a);

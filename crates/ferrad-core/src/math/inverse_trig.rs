@@ -68,6 +68,14 @@ fn atan_pos(a: f64) -> f64 {
 /// atan(±0) = ±0, atan(±inf) = ±π/2, NaN → NaN.
 #[inline]
 pub fn atan(x: f64) -> f64 {
+    atan_inline(x)
+}
+
+/// [`atan`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn atan_inline(x: f64) -> f64 {
     with_sign_of(atan_pos(abs(x)), x)
 }
 
@@ -82,6 +90,14 @@ const PIO4_HI: f64 = f64::from_bits(0x3FE9_21FB_5444_2D18);
 /// ±π/4, ...); NaN in either argument → NaN.
 #[inline]
 pub fn atan2(y: f64, x: f64) -> f64 {
+    atan2_inline(y, x)
+}
+
+/// [`atan2`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn atan2_inline(y: f64, x: f64) -> f64 {
     let ay = abs(y);
     let ax = abs(x);
     let swap = ay > ax;
@@ -136,6 +152,14 @@ fn sqrt_split(a: f64) -> (f64, f64, f64, f64) {
 /// asin(±0) = ±0.
 #[inline]
 pub fn asin(x: f64) -> f64 {
+    asin_inline(x)
+}
+
+/// [`asin`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn asin_inline(x: f64) -> f64 {
     let a = abs(x);
     let lt = a < 0.5;
     let (z2, s, f, c) = sqrt_split(a);
@@ -152,6 +176,14 @@ pub fn asin(x: f64) -> f64 {
 /// Arccosine. Domain: [−1, 1] (outside → NaN), result in [0, π]. Max error about 1 ulp.
 #[inline]
 pub fn acos(x: f64) -> f64 {
+    acos_inline(x)
+}
+
+/// [`acos`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn acos_inline(x: f64) -> f64 {
     let a = abs(x);
     let lt = a < 0.5;
     // |x| >= ½ works on z = (1 − |x|)/2 for both signs

@@ -149,6 +149,11 @@ pub use pow::{cbrt, cbrt_f32, powf, powf_f32};
 pub(crate) use pow::{cbrt_f32_with, cbrt_with, powf_with};
 pub(crate) use trig::tan_with;
 pub use trig::{TRIG_MAX, cos, cos_f32, sin, sin_cos, sin_cos_f32, sin_f32, tan, tan_f32};
+// The always-inlined bodies that `simd::Isa`'s methods call.
+pub(crate) use exp_log::{exp_m1_inline, ln_1p_inline, ln_inline};
+pub(crate) use hyperbolic::{cosh_inline, sinh_inline};
+pub(crate) use inverse_trig::{acos_inline, asin_inline, atan_inline, atan2_inline};
+pub(crate) use trig::{cos_inline, sin_cos_inline, sin_inline};
 
 /// The vectorizable elementary functions for a float type, so generic code can call
 /// `Elementary::exp(x)` for `f64` and `f32` alike. Each method forwards to the free function of

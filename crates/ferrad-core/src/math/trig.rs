@@ -103,6 +103,14 @@ fn guard(x: f64, rh: f64, rl: f64) -> (f64, f64) {
 /// 1 ulp; beyond it accuracy degrades (results stay in [−1, 1]); ±inf/NaN → NaN.
 #[inline]
 pub fn sin_cos(x: f64) -> (f64, f64) {
+    sin_cos_inline(x)
+}
+
+/// [`sin_cos`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn sin_cos_inline(x: f64) -> (f64, f64) {
     let (qb, rh, rl) = reduce(x);
     let (rh, rl) = guard(x, rh, rl);
     let s = sin_kernel(rh, rl);
@@ -119,6 +127,14 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
 /// (result stays in [−1, 1]); sin(±0) = ±0; ±inf/NaN → NaN.
 #[inline]
 pub fn sin(x: f64) -> f64 {
+    sin_inline(x)
+}
+
+/// [`sin`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn sin_inline(x: f64) -> f64 {
     let (qb, rh, rl) = reduce(x);
     let (rh, rl) = guard(x, rh, rl);
     let s = sin_kernel(rh, rl);
@@ -133,6 +149,14 @@ pub fn sin(x: f64) -> f64 {
 /// (result stays in [−1, 1]); ±inf/NaN → NaN.
 #[inline]
 pub fn cos(x: f64) -> f64 {
+    cos_inline(x)
+}
+
+/// [`cos`], always inlined: [`crate::simd::Isa`]'s method calls it, so that it is compiled
+/// into the dispatched copy that calls it (FMA in the AVX2 copy) where LLVM would call the
+/// baseline function out of line.
+#[inline(always)]
+pub(crate) fn cos_inline(x: f64) -> f64 {
     let (qb, rh, rl) = reduce(x);
     let (rh, rl) = guard(x, rh, rl);
     let s = sin_kernel(rh, rl);

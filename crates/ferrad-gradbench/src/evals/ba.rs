@@ -221,25 +221,26 @@ impl Ba {
         jac.cols.reserve(nnz);
         jac.vals.reserve(nnz);
         jac.rows.push(0);
+        // every column index fits a u32 if the largest does (checked once, not per entry)
+        let _ = index(NCAM * n + 3 * m + p);
         for i in 0..p {
             let (c, pt) = (self.obs[2 * i], self.obs[2 * i + 1]);
             let cam = &self.cams[c * NCAM..(c + 1) * NCAM];
             let x = &self.x[pt * 3..pt * 3 + 3];
             let feat = &self.feats[2 * i..2 * i + 2];
+            let (cam_col, x_col) = ((NCAM * c) as u32, (NCAM * n + 3 * pt) as u32);
+            let w_col = (NCAM * n + 3 * m + i) as u32;
             for (s0, s1) in [(1.0, 0.0), (0.0, 1.0)] {
                 let (mut d_cam, mut d_x) = ([0.0; NCAM], [0.0; 3]);
                 let d_w = d_reproj_dot(cam, &mut d_cam, x, &mut d_x, self.w[i], feat, s0, s1, 1.0);
                 let last = *jac.rows.last().expect("rows starts with 0");
                 jac.rows.push(last + 15);
-                for (j, &v) in d_cam.iter().enumerate() {
-                    jac.cols.push(index(NCAM * c + j));
-                    jac.vals.push(v);
-                }
-                for (j, &v) in d_x.iter().enumerate() {
-                    jac.cols.push(index(NCAM * n + 3 * pt + j));
-                    jac.vals.push(v);
-                }
-                jac.cols.push(index(NCAM * n + 3 * m + i));
+                // (ranges and slices: one capacity check per run, not one per entry)
+                jac.cols.extend((0..NCAM as u32).map(|j| cam_col + j));
+                jac.cols.extend((0..3).map(|j| x_col + j));
+                jac.cols.push(w_col);
+                jac.vals.extend_from_slice(&d_cam);
+                jac.vals.extend_from_slice(&d_x);
                 jac.vals.push(d_w);
             }
         }
