@@ -1,13 +1,14 @@
 //! `ferrad::math` against std (problem `M`): one case per function, the same inputs through
 //! std's function (the `primal` row: one libm call per element) and through `ferrad::math` under
-//! `simd::dispatch` (AVX2 + FMA when the CPU has them) in chunks of 16 elements copied into a
+//! `simd::dispatch_wide` (AVX-512 or AVX2 + FMA when the CPU has them, as the attributes run loops
+//! that call math functions) in chunks of 16 elements copied into a
 //! local array, the shape the attributes' emitted loops have, so `x primal` is its time over
 //! std's. (A plain `iter().map(..).collect()` loop is not that shape: LLVM leaves ln, exp and
 //! powf scalar there, several times slower.) The rows must agree to 1e-13 relative
 //! (both are within 2 ulp of the true value; the accuracy itself is measured by
 //! `ferrad_core::math`'s accuracy test over 10⁷ points a function, see its module docs).
 
-use ferrad::simd::dispatch;
+use ferrad::simd::dispatch_wide;
 
 use super::cases::{Case, Mode, ModeKind, Reference, mode};
 
@@ -36,7 +37,7 @@ macro_rules! fun {
             std: $std,
             ours: |xs: &[f64]| {
                 let mut out = vec![0.0; xs.len()];
-                dispatch(
+                dispatch_wide(
                     #[inline(always)]
                     |$isa| {
                         let mut chunks = out.chunks_exact_mut(LANES);
@@ -128,7 +129,10 @@ pub fn cases() -> Vec<Case> {
             });
             base.note = "f64 method: a libm call per element".into();
             let mut m: Mode = mode("ferrad::math", ModeKind::Exact, move || (0.0, ours(&x)));
-            m.note = format!("under simd::dispatch ({})", ferrad::simd::level().name());
+            m.note = format!(
+                "under simd::dispatch_wide ({})",
+                ferrad::simd::level().name()
+            );
             m.tol = Some(1e-13);
             let reference = Reference {
                 value: None,
