@@ -73,9 +73,11 @@
 //! `ferrad::math` (≤ 2 ulp, inlined and vectorized, not bit-identical to std), buffers indexed
 //! by a loop's index are re-sliced so indexing has no bounds checks, the body runs through
 //! `ferrad::simd::dispatch` (compiled a second time for AVX2 + FMA, picked at run time; no
-//! `target-cpu` flag needed), and a float sum carried by an innermost loop runs in 4 lanes
+//! `target-cpu` flag needed; `dispatch_wide`, with an AVX-512 copy too, when its loops in
+//! lanes call math functions), and a float sum carried by an innermost loop runs in 4 lanes
 //! (partial sums over the iterations i ≡ 0, 1, 2, 3 mod 4 from the start, added pairwise, then
-//! the sequential tail), which rounds it differently from the sequential sum the source writes.
+//! the sequential tail; 16 lanes when the loop calls a math function), which rounds it
+//! differently from the sequential sum the source writes.
 //!
 //! # Features
 //!

@@ -70,8 +70,9 @@ fn compile(
 }
 
 /// How the compiled derivatives are shaped for SIMD: `ferrad::math`, re-sliced buffers, AVX2
-/// dispatch at run time, unless the `strict-order` feature is on, float sums of loops in
-/// 4 lanes (which rounds them differently from the sequential sum the source writes), and with
+/// (or AVX-512) dispatch at run time, unless the `strict-order` feature is on, float sums of
+/// loops in 4 or 16 lanes (which rounds them differently from the sequential sum the source
+/// writes), and with
 /// the `parallel` feature, long outermost loops in chunks on `ferrad::par`'s threads.
 pub(crate) fn simd() -> ferrad_ir::Simd {
     let base = if cfg!(feature = "strict-order") {
