@@ -142,3 +142,37 @@ fn an_attribute_gives_its_activities() {
         "{fwd}"
     );
 }
+
+#[test]
+fn lanes_set_the_chunks_of_sums_without_math_calls() {
+    let file = temp_file(
+        "sq.rs",
+        "pub fn sq(x: &[f64]) -> f64 { x.iter().map(|v| v * v).sum() }\n",
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "diff",
+            &file,
+            "--function",
+            "sq",
+            "--emit",
+            "rust",
+            "--simd",
+        ];
+        args.extend_from_slice(extra);
+        let (ok, out, err) = ferrad(&args);
+        assert!(ok, "{err}");
+        out
+    };
+    assert!(run(&[]).contains("+ 4 <= "), "{}", run(&[]));
+    let eight = run(&["--lanes", "8"]);
+    assert!(
+        eight.contains("+ 8 <= ") && !eight.contains("+ 4 <= "),
+        "{eight}"
+    );
+    // sequential sums: no chunks at all
+    assert!(!run(&["--lanes", "1"]).contains(" <= "));
+    // --lanes shapes SIMD code only
+    let (ok, _, err) = ferrad(&["diff", &file, "--function", "sq", "--lanes", "8"]);
+    assert!(!ok && err.contains("--simd"), "{err}");
+}

@@ -385,3 +385,38 @@ fn an_order_free_adjoint_loop_runs_forwards_in_lanes() {
     let all = emit(LSE, Mode::Reverse, Simd::ON);
     assert!(all.contains(".rev()"), "{all}");
 }
+
+/// Which dispatcher wraps a function: `dispatch_wide` (an AVX-512 copy too) only where a loop
+/// in lanes calls a math function; a loop that carries a product runs in order, scalar, and a
+/// loop without math calls gains nothing from 512-bit registers worth their clock cost.
+#[test]
+fn only_math_loops_in_lanes_get_the_avx512_copy() {
+    let first = |src: &str, mode: Mode, simd: Simd| {
+        let code = emit(src, mode, simd);
+        code.lines().nth(1).unwrap().trim().to_string()
+    };
+    let wide = "::ferrad::simd::dispatch_wide(#[inline(always)] move |isa| {";
+    let avx2 = "::ferrad::simd::dispatch(#[inline(always)] move |isa| {";
+    // tanh summed in lanes
+    assert_eq!(first(R, Mode::Reverse, Simd::ON), wide);
+    // the same, with sequential sums (`strict-order`): scalar, so AVX2 at most
+    assert_eq!(first(R, Mode::Reverse, Simd::STRICT), avx2);
+    // sin in a loop that carries a product and its tangent: in order
+    assert_eq!(first(PROD, Mode::Forward, Simd::ON), avx2);
+    // a sum of squares: lanes without math calls
+    let squares = "\
+fn @sq(%0: &[f64]) -> (f64) {
+  %1: i64 = len %0
+  %2: i64 = const 0
+  %3: f64 = const 0.0
+  %4: f64 = for %5 = %2 to %1 carry(%6 = %3) {
+    %7: f64 = load %0[%5]
+    %8: f64 = mul %7, %7
+    %9: f64 = add %6, %8
+    yield %9
+  }
+  return %4
+}
+";
+    assert_eq!(first(squares, Mode::Reverse, Simd::ON), avx2);
+}
