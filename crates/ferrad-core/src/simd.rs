@@ -1,5 +1,6 @@
 //! Runtime ISA dispatch without `target-cpu`: [`dispatch`] runs a closure inside a function
-//! compiled for AVX-512 or for AVX2 + FMA when the CPU has them, and as baseline code otherwise.
+//! compiled for AVX2 + FMA when the CPU has them, and as baseline code otherwise;
+//! [`dispatch_wide`] adds a copy compiled for AVX-512.
 //!
 //! A release build for plain x86-64 only uses SSE2 (2 f64 lanes). The code that
 //! `#[autodiff_reverse]`/`#[autodiff_forward]` emit wraps its body as
@@ -29,10 +30,11 @@
 //! assert!((s - x.iter().map(|v| (v * 1e-3).tanh()).sum::<f64>()).abs() < 1e-12);
 //! ```
 //!
-//! Invariant: the only `unsafe` is the call of the `#[target_feature]` copy, made after
-//! `is_x86_feature_detected!` found exactly the features it was compiled with. Both copies
-//! compute the same function; their results may differ in the last bits only where the closure
-//! itself lets the compiler choose (it never contracts `a * b + c` into an FMA: Rust does not
+//! Invariant: the only `unsafe` is the call of a `#[target_feature]` copy, made after
+//! `is_x86_feature_detected!` found the features it was compiled with ([`cpu_level`];
+//! `FERRAD_ISA` can only lower the level). The copies compute the same function, the AVX-512
+//! and AVX2 copies to the same bits; the baseline copy's results may differ from theirs in the
+//! last bits only where the closure itself lets the compiler choose (it never contracts `a * b + c` into an FMA: Rust does not
 //! allow that without an explicit `mul_add`), and in [`Isa::tanh`] and [`Isa::exp`], whose
 //! fused evaluations may round the last bit differently. [`Isa`]'s other FMA products are
 //! exact, as Dekker's are wherever its splitting does not overflow or underflow, so both
