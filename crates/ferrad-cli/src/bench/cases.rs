@@ -114,6 +114,15 @@ pub(super) fn mode(
 }
 
 /// The note of a `macro-*-par` row: its threads, and when it runs on them.
+/// A macro row's note: the attribute, then the copy its math loops ran in
+/// (`ferrad::simd::dispatch_wide`'s level here; the limit row is 4-wide AVX2 by definition).
+fn macro_note(attribute: &str) -> String {
+    format!(
+        "{attribute}; math loops in the {} copy",
+        ferrad::simd::level().name()
+    )
+}
+
 fn par_note() -> String {
     format!(
         "the macro row on {} thread(s) of ferrad::par (chunks of {} iterations from n = {})",
@@ -254,8 +263,8 @@ fn case_f(peers: bool) -> Case {
     modes[5].note = "20 evaluations".into();
     modes[7].note = "ferrad-ir VJP, optimized, emitted as Rust (ir/f.ir)".into();
     modes[8].note = "ferrad-ir JVP width 10, emitted as Rust".into();
-    modes[9].note = "#[autodiff_forward(.., 10, Dualv, Dual)] on plain f64 code".into();
-    modes[10].note = "#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code".into();
+    modes[9].note = macro_note("#[autodiff_forward(.., 10, Dualv, Dual)] on plain f64 code");
+    modes[10].note = macro_note("#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code");
     modes.insert(
         2,
         limit_mode(|| {
@@ -382,7 +391,8 @@ fn case_r(n: usize, peers: bool) -> Case {
         let mut m = mode("macro-reverse", ModeKind::Exact, move || {
             on_threads(1, || super::annotated::r_reverse(&x))
         });
-        m.note = "#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code, 1 thread".into();
+        m.note =
+            macro_note("#[autodiff_reverse(.., Duplicated, Active)] on plain f64 code, 1 thread");
         modes.push(m);
     }
     {
@@ -511,7 +521,9 @@ fn case_h(n: usize, peers: bool) -> Case {
             let g = &mut g.borrow_mut();
             (0.0, on_threads(1, || super::annotated::r_hvp(&x, &v, g)))
         });
-        m.note = "#[autodiff_forward(.., Dual, DualOnly)] over the #[autodiff_reverse] gradient (H·v only; the untouched gradient buffer kept across calls), 1 thread".into();
+        m.note = macro_note(
+            "#[autodiff_forward(.., Dual, DualOnly)] over the #[autodiff_reverse] gradient (H·v only; the untouched gradient buffer kept across calls), 1 thread",
+        );
         modes.push(m);
     }
     {
