@@ -714,13 +714,7 @@ impl Em<'_> {
         // `ferrad::math` function scalar (H·v of R without its primal: 2x slower), while the
         // chunks' local arrays vectorize.
         // (a loop over windows counts in `usize` whatever its index: it may split in `i64` too)
-        let sums = lanes >= 2
-            && !rev
-            && !self.has_loop(body)
-            && bd.params[1..]
-                .iter()
-                .zip(&bd.yields)
-                .all(|(&p, &y)| self.is_sum(p, y, body));
+        let sums = lanes >= 2 && !rev && !self.has_loop(body) && self.carries_only_sums(body);
         let split = sums && as_usize;
         let reslice = lo_zero && !bufs.is_empty();
         let par = self.par_plan(body, rev, lo_zero, &bufs);
@@ -969,6 +963,15 @@ impl Em<'_> {
         (j.clone(), Some(format!("let {i} = {base} + {j};")))
     }
 
+    /// Whether every value loop body `body` carries (if any) is a sum ([`Self::is_sum`]).
+    fn carries_only_sums(&self, body: Block) -> bool {
+        let bd = self.f.block(body);
+        bd.params[1..]
+            .iter()
+            .zip(&bd.yields)
+            .all(|(&p, &y)| self.is_sum(p, y, body))
+    }
+
     /// Whether carried value `p` of loop body `body` (yielding `y`) is a float sum that lanes
     /// may split: its one use is in a chain of `add`s (either side) and `sub`s (left side)
     /// in the body that ends in `y`, and no link of the chain is used elsewhere.
@@ -1085,14 +1088,9 @@ impl Em<'_> {
         let mut wide = false;
         self.f.walk_block(self.f.body, &mut |i| {
             if let Op::For { body, .. } = self.f.inst(i).op {
-                let bd = self.f.block(body);
                 // (a loop that carries other values than sums runs in order: scalar)
-                let in_lanes = bd.params[1..]
-                    .iter()
-                    .zip(&bd.yields)
-                    .all(|(&p, &y)| self.is_sum(p, y, body));
                 wide |= self.simd.lanes >= 2
-                    && in_lanes
+                    && self.carries_only_sums(body)
                     && !self.has_loop(body)
                     && self.calls_math(body);
             }

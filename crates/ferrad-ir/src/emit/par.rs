@@ -67,12 +67,7 @@ impl Em<'_> {
         let carried = &bd.params[1..];
         // with sequential sums, chunks would reorder them
         let sums_ok = carried.is_empty() || lanes >= 2;
-        if !sums_ok
-            || !carried
-                .iter()
-                .zip(&bd.yields)
-                .all(|(&p, &y)| self.is_sum(p, y, body))
-        {
+        if !sums_ok || !self.carries_only_sums(body) {
             return None;
         }
         // the buffers are cut from index 0; from elsewhere, none is
