@@ -51,25 +51,13 @@ pub struct Isa {
     fma: bool,
 }
 
-/// Forwarders to `ferrad::math`, for functions that have no FMA variant.
+/// Forwarders to `ferrad::math`, for functions that have no FMA variant: `name = body(..)`
+/// calls `math::body`. For the f64 functions that is their always-inlined body (`NAME_inline`),
+/// so that it is compiled in the copy that calls it.
 macro_rules! same_math {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-        $(
-            #[doc = concat!("`ferrad::math::", stringify!($name), "`.")]
-            #[inline(always)]
-            pub fn $name(self, $($arg: $ty),*) -> $ret {
-                math::$name($($arg),*)
-            }
-        )*
-    };
-}
-
-/// Forwarders to `ferrad::math`'s always-inlined bodies (`NAME_inline`), for functions that
-/// have no FMA variant: inlined, they are compiled in the copy that calls them.
-macro_rules! inline_math {
     ($($name:ident = $body:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
         $(
-            #[doc = concat!("`ferrad::math::", stringify!($name), "`, inlined.")]
+            #[doc = concat!("`ferrad::math::", stringify!($name), "`.")]
             #[inline(always)]
             pub fn $name(self, $($arg: $ty),*) -> $ret {
                 math::$body($($arg),*)
@@ -135,7 +123,7 @@ impl Isa {
         math::cbrt_f32_with(x, self.fma)
     }
 
-    inline_math! {
+    same_math! {
         exp_m1 = exp_m1_inline(x: f64) -> f64;
         ln = ln_inline(x: f64) -> f64;
         ln_1p = ln_1p_inline(x: f64) -> f64;
@@ -148,24 +136,21 @@ impl Isa {
         acos = acos_inline(x: f64) -> f64;
         atan = atan_inline(x: f64) -> f64;
         atan2 = atan2_inline(y: f64, x: f64) -> f64;
-    }
-
-    same_math! {
-        exp_f32(x: f32) -> f32;
-        exp_m1_f32(x: f32) -> f32;
-        ln_f32(x: f32) -> f32;
-        ln_1p_f32(x: f32) -> f32;
-        sin_f32(x: f32) -> f32;
-        cos_f32(x: f32) -> f32;
-        sin_cos_f32(x: f32) -> (f32, f32);
-        tan_f32(x: f32) -> f32;
-        sinh_f32(x: f32) -> f32;
-        cosh_f32(x: f32) -> f32;
-        asin_f32(x: f32) -> f32;
-        acos_f32(x: f32) -> f32;
-        atan_f32(x: f32) -> f32;
-        atan2_f32(y: f32, x: f32) -> f32;
-        powf_f32(x: f32, y: f32) -> f32;
+        exp_f32 = exp_f32(x: f32) -> f32;
+        exp_m1_f32 = exp_m1_f32(x: f32) -> f32;
+        ln_f32 = ln_f32(x: f32) -> f32;
+        ln_1p_f32 = ln_1p_f32(x: f32) -> f32;
+        sin_f32 = sin_f32(x: f32) -> f32;
+        cos_f32 = cos_f32(x: f32) -> f32;
+        sin_cos_f32 = sin_cos_f32(x: f32) -> (f32, f32);
+        tan_f32 = tan_f32(x: f32) -> f32;
+        sinh_f32 = sinh_f32(x: f32) -> f32;
+        cosh_f32 = cosh_f32(x: f32) -> f32;
+        asin_f32 = asin_f32(x: f32) -> f32;
+        acos_f32 = acos_f32(x: f32) -> f32;
+        atan_f32 = atan_f32(x: f32) -> f32;
+        atan2_f32 = atan2_f32(y: f32, x: f32) -> f32;
+        powf_f32 = powf_f32(x: f32, y: f32) -> f32;
     }
 }
 
