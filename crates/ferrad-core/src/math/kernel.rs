@@ -134,6 +134,61 @@ pub(crate) fn poly12(c: &[f64; 12], z: f64, fma: bool) -> f64 {
     mul_add_with(z4, mul_add_with(z4, q2, q1, fma), q0, fma)
 }
 
+/// `c[0] + c[1]·z + c[2]·z²` by Horner's rule, each step fused when `fma`.
+#[inline(always)]
+pub(crate) fn horner3(c: &[f64; 3], z: f64, fma: bool) -> f64 {
+    mul_add_with(z, mul_add_with(z, c[2], c[1], fma), c[0], fma)
+}
+
+/// `c[0] + … + c[3]·z³` by Horner's rule, each step fused when `fma`.
+#[inline(always)]
+pub(crate) fn horner4(c: &[f64; 4], z: f64, fma: bool) -> f64 {
+    mul_add_with(z, horner3(&[c[1], c[2], c[3]], z, fma), c[0], fma)
+}
+
+/// `c[0] + … + c[9]·z⁹` in Estrin's scheme, like [`poly12`].
+#[inline(always)]
+pub(crate) fn poly10(c: &[f64; 10], z: f64, fma: bool) -> f64 {
+    let z2 = z * z;
+    let z4 = z2 * z2;
+    let p01 = mul_add_with(z, c[1], c[0], fma);
+    let p23 = mul_add_with(z, c[3], c[2], fma);
+    let p45 = mul_add_with(z, c[5], c[4], fma);
+    let p67 = mul_add_with(z, c[7], c[6], fma);
+    let p89 = mul_add_with(z, c[9], c[8], fma);
+    let q0 = mul_add_with(z2, p23, p01, fma);
+    let q1 = mul_add_with(z2, p67, p45, fma);
+    mul_add_with(z4, mul_add_with(z4, p89, q1, fma), q0, fma)
+}
+
+/// Minimax coefficients of (e^r − 1 − r)/r² on |r| <= ln2/2, degree 9
+/// (`tools/tanh_coefficients.py`): r + r²·P(r) is e^r − 1 within 0.37 ulp (relative, with
+/// these rounded coefficients), for callers that damp q's error, as tanh's large branch does.
+pub(crate) const EXPM1_MINIMAX10: [f64; 10] = [
+    0.500_000_000_000_000_1,
+    0.166_666_666_666_666_69,
+    0.041_666_666_666_624_164,
+    0.008_333_333_333_330_065,
+    0.001_388_888_891_719_671_9,
+    0.000_198_412_698_630_405_45,
+    2.480_152_132_236_869_2e-5,
+    2.755_726_848_031_002_4e-6,
+    2.762_007_587_998_336_7e-7,
+    2.510_037_583_256_123_4e-8,
+];
+
+/// `(2^n, q)` with x = n·ln2 + r and q = e^r − 1 (within 0.37 ulp, [`EXPM1_MINIMAX10`]), for
+/// |x| <= 709 (the caller bounds `x`; NaN gives a NaN q). 2^n comes from the bits of the
+/// same sum that rounds n, one operation fewer than [`pow2i`].
+#[inline(always)]
+pub(crate) fn expm1_short(x: f64, fma: bool) -> (f64, f64) {
+    let t = mul_add_with(x, LOG2E, SHIFT, fma);
+    let n = t - SHIFT;
+    let r = mul_add_with(-n, LN2_LO, mul_add_with(n, -LN2_HI, x, fma), fma); // n·LN2_HI is exact
+    let q = mul_add_with(r * r, poly10(&EXPM1_MINIMAX10, r, fma), r, fma);
+    (f64::from_bits(t.to_bits().wrapping_add(1023) << 52), q)
+}
+
 /// Taylor coefficients of (e^r − 1 − r)/r² to degree 11 (e^r − 1 to degree 13).
 pub(crate) const EXPM1_TAYLOR: [f64; 12] = [
     1.0 / 2.0,
