@@ -215,6 +215,14 @@ pub struct DiffOptions {
     /// [`emit::Simd::dispatch`]'s call. (`#[autodiff_forward]` over a reverse derivative called
     /// with a literal seed.)
     pub fixed: Vec<(usize, f64)>,
+    /// Mutable buffer parameters of the *derivative* (by position) that the caller's code
+    /// fills with zeros right before it runs, each as `(buffer, bound)`: the fill covers
+    /// `0..len(bound)`, and the caller guarantees the two lengths agree. The derivative then
+    /// starts with that loop of stores, which the optimizer fuses into the loop that
+    /// accumulates into the buffer, where the loaded zero is forwarded: the buffer is written
+    /// once and never read, where a separate fill would read and write it twice
+    /// (`#[autodiff_forward]` over `g.fill(0.0); d_f(x, g, 1.0)`: H·v overwrites the shadow).
+    pub zeroed: Vec<(usize, usize)>,
 }
 
 impl Default for DiffOptions {
@@ -232,6 +240,7 @@ impl Default for DiffOptions {
             drop_primal: false,
             frozen: Vec::new(),
             fixed: Vec::new(),
+            zeroed: Vec::new(),
         }
     }
 }
@@ -284,6 +293,7 @@ pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<D
             }
         }
     };
+    let d = zero_fill(d, &opts.zeroed)?;
     let d = freeze(d, &opts.frozen)?;
     let d = fix(d, &opts.fixed)?;
     if opts.optimize {
@@ -302,6 +312,40 @@ pub fn differentiate(m: &Module, id: ir::FuncId, opts: &DiffOptions) -> Result<D
             },
         })
     }
+}
+
+/// `f` starting with `for i in 0..len(bound) { buf[i] = 0 }` for each `(buf, bound)` of
+/// `zeroed` (see [`DiffOptions::zeroed`]).
+fn zero_fill(f: ir::Function, zeroed: &[(usize, usize)]) -> Result<ir::Function, Error> {
+    if zeroed.is_empty() {
+        return Ok(f);
+    }
+    let (mut b, mut c) = rewrite::start(&f);
+    for &(k, l) in zeroed {
+        let param = |p: usize, want: &[ir::Type]| match f.params.get(p) {
+            Some(&v) if want.contains(&f.ty(v)) => Ok(c.m(v)),
+            _ => Err(Error::Usage(format!(
+                "zeroed parameter {p} of @{} is not a {}",
+                f.name,
+                if want.len() == 1 {
+                    "mutable buffer"
+                } else {
+                    "buffer"
+                }
+            ))),
+        };
+        let buf = param(k, &[ir::Type::BufMut])?;
+        let bound = param(l, &[ir::Type::Buf, ir::Type::BufMut])?;
+        let zero = b.const_i64(0);
+        let n = b.len(bound);
+        let z = b.const_f64(0.0);
+        b.for_loop(zero, n, &[], |b, i, _| {
+            b.store(buf, i, z);
+            vec![]
+        });
+    }
+    let ys = c.block(&mut b, f.body, &mut rewrite::Identity);
+    Ok(b.finish(&ys))
 }
 
 /// `f` without its stores into the parameters at positions `frozen` (see

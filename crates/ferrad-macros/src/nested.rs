@@ -12,6 +12,11 @@
 //! fn grad_f(x: &[f64], g: &mut [f64]) { d_f(x, g, 1.0); }   // → FoR of f's IR
 //! ```
 //!
+//! The call may follow `g.fill(0.0);` statements on the gradient buffers it is given: the
+//! gradient, and H·v in the buffer's shadow, then overwrite them instead of accumulating
+//! (`ferrad_ir::DiffOptions::zeroed`). The fill fuses into the compiled loop, which stores H·v
+//! without reading the shadow, so the caller neither zeroes it nor pays for a second pass.
+//!
 //! Invariant, as for [`crate::lower`]: anything this module does not recognise answers `None`
 //! and the caller keeps the operator-overloading backend, which nests through the generic
 //! twins. The IR of compiled reverse derivatives is kept in a [`PerFile`] table (see
@@ -69,20 +74,38 @@ fn lookup(name: &Ident) -> Option<Compiled> {
     COMPILED.get_at(name)
 }
 
-/// The single call of the body: `d_f(args…)`, `d_f(args…);` or `return d_f(args…)`.
-fn only_call(func: &ItemFn) -> Option<(&syn::ExprCall, bool)> {
-    let [stmt] = func.block.stmts.as_slice() else {
-        return None;
-    };
+/// The body's call of the derivative: `d_f(args…)`, `d_f(args…);` or `return d_f(args…)`,
+/// after any number of `g.fill(0.0);` statements, whose buffers are returned. (The fills
+/// make `g` start from zero, so the gradient, and H·v in its shadow, overwrite it.)
+fn body_call(func: &ItemFn) -> Option<(Vec<&Ident>, &syn::ExprCall, bool)> {
+    let (stmt, fills) = func.block.stmts.split_last()?;
+    let filled = fills.iter().map(zero_fill).collect::<Option<Vec<_>>>()?;
     let (e, tail) = match stmt {
         Stmt::Expr(Expr::Return(r), _) => (r.expr.as_deref()?, true),
         Stmt::Expr(e, semi) => (e, semi.is_none()),
         _ => return None,
     };
     match e {
-        Expr::Call(c) if c.attrs.is_empty() => Some((c, tail)),
+        Expr::Call(c) if c.attrs.is_empty() => Some((filled, c, tail)),
         _ => None,
     }
+}
+
+/// The buffer `g` of a statement `g.fill(0.0);`.
+fn zero_fill(stmt: &Stmt) -> Option<&Ident> {
+    let Stmt::Expr(Expr::MethodCall(m), Some(_)) = stmt else {
+        return None;
+    };
+    let [Expr::Lit(l)] = m.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let Lit::Float(f) = &l.lit else { return None };
+    let zero = matches!(f.suffix(), "" | "f64") && f.base10_parse::<f64>().ok()? == 0.0;
+    let Expr::Path(p) = &*m.receiver else {
+        return None;
+    };
+    (m.method == "fill" && zero && m.attrs.is_empty()).then_some(())?;
+    p.path.get_ident()
 }
 
 /// The body of the forward derivative `attr.name` of `func` when `func` only calls a compiled
@@ -95,7 +118,7 @@ pub fn forward_over_reverse(
     allows: &TokenStream,
 ) -> Option<TokenStream> {
     (attr.width == 1 && func.sig.generics.params.is_empty()).then_some(())?;
-    let (call, tail) = only_call(func)?;
+    let (filled, call, tail) = body_call(func)?;
     let Expr::Path(callee) = &*call.func else {
         return None;
     };
@@ -110,6 +133,12 @@ pub fn forward_over_reverse(
     let mut frozen: Vec<usize> = Vec::new();
     // literal arguments (the seed) and their zero tangents: constants in the compiled code
     let mut fixed: Vec<(usize, f64)> = Vec::new();
+    // gradient buffers (and shadows) filled with zeros before the call, each with the
+    // position of the slice whose length the fill covers
+    let mut zeroed: Vec<(usize, usize)> = Vec::new();
+    let mut grads: Vec<&Ident> = Vec::new();
+    // the last slice argument: the one a gradient buffer that follows belongs to
+    let mut slice: Option<(usize, &Ident)> = None;
     for (arg, slot) in call.args.iter().zip(&c.slots) {
         if *slot == Slot::Int {
             args.push(quote!((#arg) as i64));
@@ -143,6 +172,7 @@ pub fn forward_over_reverse(
                         }
                     }
                     (Slot::Slice, Kind::Slice { .. }) => {
+                        slice = Some((args.len(), id));
                         args.push(quote!(&#id[..]));
                         if dual {
                             let s = &shadows[k][0];
@@ -155,6 +185,13 @@ pub fn forward_over_reverse(
                     (Slot::Grad, Kind::Slice { mutable: true }) => {
                         if param.act == Activity::DualOnly {
                             frozen.push(args.len());
+                        }
+                        grads.push(id);
+                        if filled.contains(&id) {
+                            let (bound, x) = slice?;
+                            zeroed.push((args.len(), bound));
+                            zeroed.push((args.len() + 1, bound));
+                            checks.push(grad_len_check(&fname, id, x));
                         }
                         args.push(quote!(&mut #id[..]));
                         if dual {
@@ -172,6 +209,9 @@ pub fn forward_over_reverse(
             _ => return None,
         }
     }
+
+    // a fill of anything but a gradient buffer passed to the call: not this pattern
+    filled.iter().all(|g| grads.contains(g)).then_some(())?;
 
     // What the wrapper returns: nothing, or the callee's primal value with its tangent.
     let ret = match &a.ret {
@@ -192,6 +232,7 @@ pub fn forward_over_reverse(
         simd: crate::lower::simd(),
         frozen,
         fixed,
+        zeroed,
         // a wrapper returning `()` drops the primal and its tangent: not computed at all
         drop_primal: a.ret.is_none(),
         ..ferrad_ir::DiffOptions::default()
@@ -208,4 +249,13 @@ pub fn forward_over_reverse(
         let (__p, __t0) = __ferrad_ir(#(#args),*);
         #ret
     })
+}
+
+/// `assert!(g.len() == x.len(), ..)`: a zero-filled gradient buffer `g` is filled over
+/// `x`'s length in the compiled code, which is all of it only when the two agree (the
+/// reverse derivative would fail on any other length anyway).
+fn grad_len_check(fname: &str, g: &Ident, x: &Ident) -> TokenStream {
+    let msg =
+        format!("{fname}: the gradient buffer `{g}` has length {{}} but `{x}` has length {{}}");
+    quote! { assert!(#g.len() == #x.len(), #msg, #g.len(), #x.len()); }
 }

@@ -537,6 +537,60 @@ fn a_dual_only_gradient_buffer_keeps_its_contents_in_both_backends() {
     }
 }
 
+/// A gradient that overwrites its buffer: the fill makes H·v overwrite the shadow too
+/// (compiled: the fill fuses into the H·v loop, which never reads the shadow).
+#[autodiff_forward(hvp_fresh_r_ir, Dual, DualOnly)]
+fn grad_fresh_r_ir(x: &[f64], g: &mut [f64]) {
+    g.fill(0.0);
+    d_r_ir(x, g, 1.0);
+}
+
+/// The same with the gradient wanted too (`Dual`): it overwrites `g`.
+#[autodiff_forward(hvp_fresh_both_r_ir, Dual, Dual)]
+fn grad_fresh_both_r_ir(x: &[f64], g: &mut [f64]) {
+    g.fill(0.0);
+    d_r_ir(x, g, 1.0);
+}
+
+/// The same over the overloaded reverse derivative.
+#[autodiff_forward(hvp_fresh_r_ov, Dual, DualOnly)]
+fn grad_fresh_r_ov(x: &[f64], g: &mut [f64]) {
+    g.fill(0.0);
+    d_r_ov(x, g, 1.0);
+}
+
+#[test]
+fn a_zero_filled_gradient_makes_hv_overwrite_its_buffer_in_both_backends() {
+    assert_eq!(__FERRAD_BACKEND_hvp_fresh_r_ir, "ir");
+    assert_eq!(__FERRAD_BACKEND_hvp_fresh_both_r_ir, "ir");
+    assert_eq!(__FERRAD_BACKEND_hvp_fresh_r_ov, "overload");
+    // 37: a 16-lane chunk loop and its tail
+    let n = 37;
+    let x: Vec<f64> = (1..=n).map(|i| (i as f64).sin()).collect();
+    let v: Vec<f64> = (1..=n).map(|i| (i as f64).cos()).collect();
+    let (mut g, mut hv) = (vec![0.0; n], vec![0.0; n]);
+    hvp_r_ir(&x, &v, &mut g, &mut hv);
+    for hvp in [hvp_fresh_r_ir, hvp_fresh_r_ov] {
+        let marker: Vec<f64> = (0..n).map(|i| -(i as f64)).collect();
+        let (mut g2, mut hv2) = (marker.clone(), vec![f64::NAN; n]);
+        hvp(&x, &v, &mut g2, &mut hv2);
+        assert_eq!(g2, marker, "the DualOnly buffer was written");
+        assert_all_close("H·v overwrites", &hv2, &hv, 1e-13);
+    }
+    let (mut g3, mut hv3) = (vec![7.0; n], vec![7.0; n]);
+    hvp_fresh_both_r_ir(&x, &v, &mut g3, &mut hv3);
+    assert_all_close("gradient overwrites", &g3, &g, 1e-14);
+    assert_all_close("H·v beside it", &hv3, &hv, 1e-13);
+}
+
+#[test]
+#[should_panic(expected = "the gradient buffer `g` has length 5 but `x` has length 4")]
+fn a_zero_filled_gradient_buffer_of_another_length_panics_with_both_lengths() {
+    let x = [0.1, 0.2, 0.3, 0.4];
+    let (mut g, mut hv) = (vec![0.0; 5], vec![0.0; 5]);
+    hvp_fresh_r_ir(&x, &x, &mut g, &mut hv);
+}
+
 /// A literal seed other than 1: compiled as a constant (its tangent a structural zero).
 #[autodiff_forward(hvp_scaled_r_ir, Dual, DualOnly)]
 fn grad_scaled_r_ir(x: &[f64], g: &mut [f64]) {

@@ -27,11 +27,21 @@ pub fn r_plain(x: &[f64]) -> f64 {
     x.iter().map(|v| v.tanh().powi(3) + v * v).sum()
 }
 
-/// The gradient of R, itself differentiated forward: H·v. `DualOnly` on the gradient buffer:
-/// only its shadow (H·v) is wanted, so the compiled code neither computes nor stores the
-/// gradient (the buffer keeps its contents).
+/// The gradient of R into `g`, overwriting it, itself differentiated forward: H·v. `DualOnly`
+/// on the gradient buffer: only its shadow (H·v) is wanted, so the compiled code neither
+/// computes nor stores the gradient (the buffer keeps its contents). The fill makes the
+/// gradient, and so H·v, overwrite their buffers: the compiled loop stores H·v without reading
+/// the shadow, and the caller need not zero it.
 #[autodiff_forward(r_macro_hvp, Dual, DualOnly)]
 pub fn r_grad_plain(x: &[f64], g: &mut [f64]) {
+    g.fill(0.0);
+    r_macro_rev(x, g, 1.0);
+}
+
+/// The same gradient without the fill: it accumulates into `g`, as reverse derivatives do, so
+/// H·v accumulates into the shadow, which the caller zeroes.
+#[autodiff_forward(r_macro_hvp_acc, Dual, DualOnly)]
+pub fn r_grad_acc(x: &[f64], g: &mut [f64]) {
     r_macro_rev(x, g, 1.0);
 }
 
@@ -69,12 +79,19 @@ pub fn r_reverse(x: &[f64]) -> (f64, Vec<f64>) {
     (y, g)
 }
 
-/// H·v of R by forward over the reverse attribute. `g` is the gradient buffer of the nested
-/// derivative: `DualOnly`, so it is left untouched, and a caller keeps one buffer for every
-/// call (as the bench does) instead of allocating and zeroing `n` floats it never reads.
-pub fn r_hvp(x: &[f64], v: &[f64], g: &mut [f64]) -> Vec<f64> {
+/// H·v of R by forward over the reverse attribute, into `hv` (resized to `x`'s length; its
+/// contents are overwritten). `g` is the gradient buffer of the nested derivative: `DualOnly`,
+/// so it is left untouched, and a caller keeps one buffer for every call (as the bench does)
+/// instead of allocating `n` floats it never reads; the same for `hv`.
+pub fn r_hvp_into(x: &[f64], v: &[f64], g: &mut [f64], hv: &mut Vec<f64>) {
+    hv.resize(x.len(), 0.0);
+    r_macro_hvp(x, v, g, hv);
+}
+
+/// H·v of R by the accumulating gradient, into a fresh zeroed vector.
+pub fn r_hvp_acc(x: &[f64], v: &[f64], g: &mut [f64]) -> Vec<f64> {
     let mut hv = vec![0.0; x.len()];
-    r_macro_hvp(x, v, g, &mut hv);
+    r_macro_hvp_acc(x, v, g, &mut hv);
     hv
 }
 
@@ -89,12 +106,23 @@ mod tests {
         let (x, v) = (r_input(n), h_direction(n));
         let mut g: Vec<f64> = (0..n).map(|i| i as f64 * 0.5 - 3.0).collect();
         let before = g.clone();
-        let hv = r_hvp(&x, &v, &mut g);
-        assert_eq!(g, before);
         let mut want = vec![0.0; n];
         r_hvp_hand(&x, &v, &mut want);
-        for (a, b) in hv.iter().zip(&want) {
-            assert!((a - b).abs() <= 1e-13 * (1.0 + b.abs()), "{a} vs {b}");
-        }
+        let close = |hv: &[f64]| {
+            for (a, b) in hv.iter().zip(&want) {
+                assert!((a - b).abs() <= 1e-13 * (1.0 + b.abs()), "{a} vs {b}");
+            }
+        };
+        let acc = r_hvp_acc(&x, &v, &mut g);
+        assert_eq!(g, before);
+        close(&acc);
+        // the overwriting form, into a buffer holding anything (and of another length)
+        let mut hv = vec![f64::NAN; n + 5];
+        r_hvp_into(&x, &v, &mut g, &mut hv);
+        assert_eq!(g, before);
+        assert_eq!(hv.len(), n);
+        close(&hv);
+        // the two compiled loops compute H·v alike
+        assert_eq!(hv, acc);
     }
 }

@@ -34,8 +34,11 @@ pub struct Mode {
     pub name: &'static str,
     /// Primal, hand-written, AD or approximate.
     pub kind: ModeKind,
-    /// Computes the result in the case's layout.
-    pub run: Box<dyn Fn() -> (f64, Vec<f64>)>,
+    /// Computes the result in the case's layout. Its argument is the vector the previous call
+    /// returned (empty on the first call): a mode that writes into a buffer it keeps across
+    /// calls, as a caller would (and as JAX's allocator reuses the memory of a freed result),
+    /// takes it back ([`mode_reusing`]); the others drop it ([`mode`]).
+    pub run: Box<dyn Fn(Vec<f64>) -> (f64, Vec<f64>)>,
     /// Why it is not run at this size, if it is not.
     pub skip: Option<String>,
     /// Extra facts (tape memory, passes).
@@ -102,6 +105,16 @@ pub(super) fn mode(
     name: &'static str,
     kind: ModeKind,
     run: impl Fn() -> (f64, Vec<f64>) + 'static,
+) -> Mode {
+    mode_reusing(name, kind, move |_previous| run())
+}
+
+/// A mode that writes its result into the vector its previous call returned (see
+/// [`Mode::run`]).
+pub(super) fn mode_reusing(
+    name: &'static str,
+    kind: ModeKind,
+    run: impl Fn(Vec<f64>) -> (f64, Vec<f64>) + 'static,
 ) -> Mode {
     Mode {
         name,
@@ -515,25 +528,43 @@ fn case_h(n: usize, peers: bool) -> Case {
     }
     {
         let (x, v) = (x.clone(), v.clone());
-        // the untouched (`DualOnly`) gradient buffer, kept across calls as a caller would
+        // the untouched (`DualOnly`) gradient buffer and the H·v buffer, kept across calls as
+        // a caller would
         let g = std::cell::RefCell::new(vec![0.0; n]);
-        let mut m = mode("macro-hvp", ModeKind::Exact, move || {
+        let mut m = mode_reusing("macro-hvp", ModeKind::Exact, move |mut hv| {
             let g = &mut g.borrow_mut();
-            (0.0, on_threads(1, || super::annotated::r_hvp(&x, &v, g)))
+            on_threads(1, || super::annotated::r_hvp_into(&x, &v, g, &mut hv));
+            (0.0, hv)
         });
         m.note = macro_note(
-            "#[autodiff_forward(.., Dual, DualOnly)] over the #[autodiff_reverse] gradient (H·v only; the untouched gradient buffer kept across calls), 1 thread",
+            "#[autodiff_forward(.., Dual, DualOnly)] over a gradient that zero-fills its buffer and calls the #[autodiff_reverse] one: H·v overwrites its buffer, kept across calls (as JAX's allocator reuses a freed result's memory), with the untouched gradient buffer; 1 thread",
         );
         modes.push(m);
     }
     {
         let (x, v) = (x.clone(), v.clone());
         let g = std::cell::RefCell::new(vec![0.0; n]);
-        let mut m = mode("macro-hvp-par", ModeKind::Exact, move || {
+        let mut m = mode_reusing("macro-hvp-par", ModeKind::Exact, move |mut hv| {
             let g = &mut g.borrow_mut();
-            (0.0, on_threads(0, || super::annotated::r_hvp(&x, &v, g)))
+            on_threads(0, || super::annotated::r_hvp_into(&x, &v, g, &mut hv));
+            (0.0, hv)
         });
         m.note = par_note();
+        modes.push(m);
+    }
+    {
+        let (x, v) = (x.clone(), v.clone());
+        let g = std::cell::RefCell::new(vec![0.0; n]);
+        let mut m = mode("macro-hvp-acc", ModeKind::Exact, move || {
+            let g = &mut g.borrow_mut();
+            (
+                0.0,
+                on_threads(1, || super::annotated::r_hvp_acc(&x, &v, g)),
+            )
+        });
+        m.note = macro_note(
+            "the macro row without the fill: H·v accumulates into a new zeroed vector each call, as reverse derivatives accumulate; 1 thread",
+        );
         modes.push(m);
     }
     {

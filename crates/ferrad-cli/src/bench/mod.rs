@@ -119,19 +119,21 @@ pub fn run(opts: &BenchOptions) -> Result<(Vec<Record>, bool), String> {
 }
 
 /// Runs `f` until `budget` is spent (at least `min_reps` times, at most 1000) and returns the
-/// last output and the median time.
+/// last output and the median time. Each call gets the vector the previous one returned (see
+/// [`cases::Mode::run`]); dropping or reusing it is part of the timed call.
 fn time(
-    f: &dyn Fn() -> (f64, Vec<f64>),
+    f: &dyn Fn(Vec<f64>) -> (f64, Vec<f64>),
     budget: Duration,
     min_reps: usize,
 ) -> ((f64, Vec<f64>), Duration, usize) {
     // One untimed warm-up: first-touch page faults and lazy initialization are not the mode's cost.
-    let mut out = black_box(f());
+    let mut out = black_box(f(Vec::new()));
     let mut samples = Vec::new();
     let start = Instant::now();
     while samples.len() < min_reps || (start.elapsed() < budget && samples.len() < 1000) {
+        let previous = std::mem::take(&mut out.1);
         let t = Instant::now();
-        out = black_box(f());
+        out = black_box(f(previous));
         samples.push(t.elapsed());
     }
     samples.sort();

@@ -497,6 +497,53 @@ fn a_frozen_gradient_buffer_is_left_untouched_and_hv_is_unchanged() {
 }
 
 #[test]
+fn a_zeroed_shadow_is_overwritten_in_the_one_fused_loop() {
+    // forward over reverse of R, as `g.fill(0.0); d_r(x, g, 1.0)` with a `DualOnly` g: the
+    // shadow ġ (position 3) starts as zeros over len(x), whatever it held, and the fill fuses
+    // into the H·v loop, which then stores ġ[i] without loading it
+    let m = crate::parse::parse_module(R).unwrap();
+    let n = 50;
+    let run = |zeroed: Vec<(usize, usize)>, hv_in: f64| {
+        let opts = crate::DiffOptions {
+            mode: crate::Mode::ForwardOverReverse,
+            drop_primal: true,
+            frozen: vec![2],
+            fixed: vec![(4, 1.0), (5, 0.0)],
+            zeroed,
+            ..crate::DiffOptions::default()
+        };
+        let d = crate::differentiate(&m, crate::ir::FuncId(0), &opts).unwrap();
+        let mut args = vec![
+            Arg::Buf((1..=n).map(|i| (i as f64).sin()).collect()),
+            Arg::Buf((1..=n).map(|i| (i as f64).cos()).collect()),
+            Arg::Buf(vec![7.0; n]),
+            Arg::Buf(vec![hv_in; n]),
+            Arg::F64(1.0),
+            Arg::F64(0.0),
+        ];
+        run_function(&d.func, &mut args).unwrap();
+        let text = crate::print::print_function(&d.func);
+        (args[3].buf().unwrap().to_vec(), text)
+    };
+    let (want, _) = run(vec![], 0.0);
+    let (hv, text) = run(vec![(3, 0)], f64::NAN);
+    assert_eq!(hv, want);
+    assert!((hv[0] - 1.147897752224595).abs() < 1e-12);
+    assert_eq!(text.matches("for ").count(), 1, "{text}");
+    assert!(!text.contains("load %3["), "{text}");
+    // the zeroed parameter must be a mutable buffer and its bound a buffer
+    let opts = |zeroed| crate::DiffOptions {
+        mode: crate::Mode::ForwardOverReverse,
+        zeroed,
+        ..crate::DiffOptions::default()
+    };
+    for bad in [vec![(0, 0)], vec![(3, 4)], vec![(9, 0)]] {
+        let e = crate::differentiate(&m, crate::ir::FuncId(0), &opts(bad)).unwrap_err();
+        assert!(e.to_string().contains("zeroed parameter"), "{e}");
+    }
+}
+
+#[test]
 fn a_fixed_seed_folds_away_and_hv_is_unchanged() {
     // forward over reverse of R with g frozen: (x, ẋ, g, ġ, seed, ṡeed); fix seed = 1, ṡeed = 0
     let m = crate::parse::parse_module(R).unwrap();

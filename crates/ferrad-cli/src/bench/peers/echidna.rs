@@ -152,7 +152,7 @@ mod tests {
                 assert_eq!(m.kind, ModeKind::Peer);
                 if cfg!(feature = "peers-echidna") {
                     assert!(m.skip.is_none() && m.note.starts_with("PEER:"));
-                    let (value, out) = (m.run)();
+                    let (value, out) = (m.run)(Vec::new());
                     let e = (case.check)(m.kind, value, &out);
                     assert!(e < 1e-9, "{} {}: rel err {e}", case.name, m.name);
                 } else {
