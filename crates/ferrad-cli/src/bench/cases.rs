@@ -28,6 +28,9 @@ pub enum ModeKind {
 /// Maximum relative error of a result (value, vector) of a mode kind against the reference.
 pub type Check = Box<dyn Fn(ModeKind, f64, &[f64]) -> f64>;
 
+/// A mode's computation: the previous result's vector in, `(value, vector)` out.
+pub type RunFn = dyn Fn(Vec<f64>) -> (f64, Vec<f64>);
+
 /// One timed way of computing a case's result.
 pub struct Mode {
     /// Short name shown in the table (`reverse-tape`, `forward-dualvec`, …).
@@ -38,7 +41,7 @@ pub struct Mode {
     /// returned (empty on the first call): a mode that writes into a buffer it keeps across
     /// calls, as a caller would (and as JAX's allocator reuses the memory of a freed result),
     /// takes it back ([`mode_reusing`]); the others drop it ([`mode`]).
-    pub run: Box<dyn Fn(Vec<f64>) -> (f64, Vec<f64>)>,
+    pub run: Box<RunFn>,
     /// Why it is not run at this size, if it is not.
     pub skip: Option<String>,
     /// Extra facts (tape memory, passes).

@@ -122,7 +122,7 @@ pub fn run(opts: &BenchOptions) -> Result<(Vec<Record>, bool), String> {
 /// last output and the median time. Each call gets the vector the previous one returned (see
 /// [`cases::Mode::run`]); dropping or reusing it is part of the timed call.
 fn time(
-    f: &dyn Fn(Vec<f64>) -> (f64, Vec<f64>),
+    f: &cases::RunFn,
     budget: Duration,
     min_reps: usize,
 ) -> ((f64, Vec<f64>), Duration, usize) {
