@@ -169,6 +169,9 @@ struct Em<'a> {
     simd: Simd,
     /// Inside a lane loop: (buffer, index) → (chunk array name, lane variable name).
     chunk: HashMap<(Value, Value), (String, String)>,
+    /// How many lane loops enclose the code being emitted: inside one, tanh is
+    /// `isa.tanh_lanes` (its vectorized shape, the same bits).
+    lanes_depth: usize,
     /// How many loops enclose the code being emitted (only an outermost loop runs in
     /// parallel: an inner one would start a pool task per outer iteration).
     loop_depth: usize,
@@ -373,11 +376,15 @@ impl Em<'_> {
 
     /// `::ferrad::math::NAME` for a value of type `ty` (the `_f32` function for f32), when
     /// [`Simd::math`] is on; inside `dispatch`, the same function as a method of the copy's
-    /// `isa` (`ferrad::simd::Isa`), which uses FMA in its exact products where the copy has it.
+    /// `isa` (`ferrad::simd::Isa`), which uses FMA in its exact products where the copy has it
+    /// (and in a lane loop, f64 tanh as `isa.tanh_lanes`, its form for vectorized loops).
     fn math_fn(&self, name: Option<&str>, ty: Type) -> Option<String> {
         let name = name.filter(|_| self.simd.math)?;
         let suffix = if ty == Type::F32 { "_f32" } else { "" };
         Some(if self.simd.dispatch {
+            if name == "tanh" && ty == Type::F64 && self.lanes_depth > 0 {
+                return Some("isa.tanh_lanes".to_string());
+            }
             format!("isa.{name}{suffix}")
         } else {
             format!("::ferrad::math::{name}{suffix}")
@@ -890,7 +897,9 @@ impl Em<'_> {
         // (a lane loop nested in another keeps the outer one's chunks too)
         let outer = self.chunk.clone();
         self.chunk.extend(chunk);
+        self.lanes_depth += 1;
         self.loop_body(body, &vars, depth + 2);
+        self.lanes_depth -= 1;
         self.chunk = outer;
         self.line(depth + 1, "}");
         for w in write_back {
@@ -1298,6 +1307,7 @@ pub fn emit_rust(f: &Function, opts: &EmitOptions) -> String {
         out: String::new(),
         simd: opts.simd,
         chunk: HashMap::new(),
+        lanes_depth: 0,
         loop_depth: 0,
         par: None,
         windows: HashMap::new(),

@@ -121,11 +121,7 @@ pub fn run(opts: &BenchOptions) -> Result<(Vec<Record>, bool), String> {
 /// Runs `f` until `budget` is spent (at least `min_reps` times, at most 1000) and returns the
 /// last output and the median time. Each call gets the vector the previous one returned (see
 /// [`cases::Mode::run`]); dropping or reusing it is part of the timed call.
-fn time(
-    f: &cases::RunFn,
-    budget: Duration,
-    min_reps: usize,
-) -> ((f64, Vec<f64>), Duration, usize) {
+fn time(f: &cases::RunFn, budget: Duration, min_reps: usize) -> ((f64, Vec<f64>), Duration, usize) {
     // One untimed warm-up: first-touch page faults and lazy initialization are not the mode's cost.
     let mut out = black_box(f(Vec::new()));
     let mut samples = Vec::new();

@@ -1,9 +1,10 @@
 //! Hyperbolic functions: `tanh`, `sinh`, `cosh`, built on the reduced exponential
 //! (x = n·ln2 + r, q = e^r − 1; [`super::kernel::exp_parts`]).
 //!
-//! tanh |x| is |x| + |x|³·N(x²)/M(x²) below 0.625 and 1 − 2/(e^(2|x|) + 1) above, the two
-//! branches sharing one division, with no double-double steps, so it inlines into loops and vectorizes, and in the AVX2 + FMA copy
-//! of [`crate::simd::dispatch`] its polynomials run on fused multiply-adds. sinh and cosh use
+//! tanh |x| is |x| + |x|³·N(x²)/M(x²) below 0.625 and 1 − 2/(e^(2|x|) + 1) above, one
+//! division either way and no double-double steps, so it inlines into loops and vectorizes,
+//! and in the AVX2 + FMA copy of [`crate::simd::dispatch`] its polynomials run on fused
+//! multiply-adds. sinh and cosh use
 //! e^|x|/2 = 2^(n−1)·(1 + q) (exact halving, so they stay finite up to 710.47 where e^x alone
 //! overflows); below 1, where e^a/2 − e^-a/2 would cancel, sinh is its odd Taylor series.
 
@@ -14,7 +15,8 @@ use super::kernel::{
 /// Hyperbolic tangent. Domain: all f64. Max error 1.2 ulp (see the table); tanh(±0) = ±0,
 /// tanh(±inf) = ±1, NaN → NaN.
 ///
-/// Branch-free, with one division, so that LLVM inlines it into loops and vectorizes them.
+/// One division and short polynomials, so that LLVM inlines it into loops and vectorizes
+/// them (its branch becomes a select there, and skips the other side in scalar code).
 #[inline]
 pub fn tanh(x: f64) -> f64 {
     tanh_with(x, false)
@@ -39,31 +41,58 @@ const TANH_DEN: [f64; 3] = [
 /// [`tanh`], with its polynomials on fused multiply-adds when `fma` (see
 /// [`crate::simd::Isa`]): the two may differ in the last bit, both within the bound.
 ///
-/// Both branches share one division: below 0.625 it is N/M, above it 2/D. A vectorized loop
-/// computes both branches for every lane, so the small branch costs its two short
-/// polynomials and two selects, not a second division or a degree-11 polynomial (the
-/// previous form: 1.2× slower in a 16-lane AVX-512 loop, measured).
+/// Written with a branch on purpose. In a loop LLVM vectorizes, it if-converts the branch:
+/// every lane computes both sides, and the small side costs two degree-3 polynomials and a
+/// division (the degree-11 polynomial it replaced made the H·v loop of the bench 1.2× slower).
+/// In scalar code (a loop's tail, a short loop, the tape's one value at a time) LLVM keeps
+/// the branch, which skips the side not taken: 1.4 ns a call for small arguments, where a
+/// select of the two sides took 4.6 (and the previous form 2.3), measured.
 #[inline(always)]
 pub(crate) fn tanh_with(x: f64, fma: bool) -> f64 {
     let a = abs(x);
-    // tanh 20 = 1 − 8.5e-18 rounds to 1; +inf clamps too, NaN passes (`NaN > 20` is false).
+    // tanh 20 = 1 − 8.5e-18 rounds to 1; +inf clamps too, NaN passes (`NaN > 20` is false) and
+    // takes the large side (`NaN < 0.625` is false), where it stays NaN.
+    let a = if a > 20.0 { 20.0 } else { a };
+    let r = if a < 0.625 {
+        let z = a * a;
+        let num = horner4(&TANH_NUM, z, fma);
+        let den = mul_add_with(z, horner3(&TANH_DEN, z, fma), 1.0, fma);
+        mul_add_with(a * z, num / den, a, fma)
+    } else {
+        // 1 − 2/D with D = e^(2a) + 1 = 2^n·q + (2^n + 1), where 2a = n·ln2 + r and
+        // q = e^r − 1: 2^n·q is exact, so D is rounded once, and 2/D <= 0.45 damps its error
+        // (and the division's) to at most 0.8 of an ulp of the result. q's own error enters
+        // D scaled by 2^n·|q|/D <= 0.29, which is why a 10-term minimax polynomial (0.37 ulp)
+        // is enough.
+        let (s, q) = expm1_short(2.0 * a, fma);
+        1.0 - 2.0 / mul_add_with(s, q, s + 1.0, fma)
+    };
+    with_sign_of(r, x)
+}
+
+/// [`tanh_with`] shaped for the body of a loop that LLVM vectorizes: the same operations on
+/// each side, so the same result bit for bit (tested), with the two sides sharing one
+/// division. LLVM's if-conversion of [`tanh_with`]'s branch does not always share it (in the
+/// emitted H·v loop of the bench it ran 1.1–1.2× slower than this form, measured), and in
+/// scalar code this form pays for both sides (4.6 ns a call against 1.4 for small
+/// arguments). The code `#[autodiff_*]` emit calls it in their lane loops
+/// ([`crate::simd::Isa::tanh_lanes`]).
+#[inline(always)]
+pub(crate) fn tanh_lanes_with(x: f64, fma: bool) -> f64 {
+    let a = abs(x);
     let a = if a > 20.0 { 20.0 } else { a };
     let z = a * a;
     let num = horner4(&TANH_NUM, z, fma);
     let den = mul_add_with(z, horner3(&TANH_DEN, z, fma), 1.0, fma);
-    // Above 0.625, 1 − 2/D with D = e^(2a) + 1 = 2^n·q + (2^n + 1), where 2a = n·ln2 + r and
-    // q = e^r − 1: 2^n·q is exact, so D is rounded once, and 2/D <= 0.45 damps its error (and
-    // the division's) to at most 0.8 of an ulp of the result. q's own error enters D scaled
-    // by 2^n·|q|/D <= 0.29, which is why a 10-term minimax polynomial (0.37 ulp) is enough.
     let (s, q) = expm1_short(2.0 * a, fma);
     let d = mul_add_with(s, q, s + 1.0, fma);
-    // One division for both branches, and no select after it: LLVM turns a select of two
-    // quotients back into two divisions (it did, with the numerator and the denominator
-    // selected on one condition, or the result selected on it), which made this loop bound
-    // by the divider. So the numerator is selected on `a >= 0.625`, which LLVM cannot merge
-    // with `a < 0.625` (both are false for NaN, the only input where they disagree, and every
-    // path gives NaN there), and the result is one multiply-add whose operands are selected: small x: a + a·z·(N/M);
-    // large: 1 − 2/D (−1·t is exact, so the unfused form rounds once, as 1 − t does).
+    // No select after the division: LLVM turns a select of two quotients back into two
+    // divisions (it did, with the numerator and the denominator selected on one condition,
+    // or the result selected on it), which made the loop bound by the divider. So the
+    // numerator is selected on `a >= 0.625`, which LLVM cannot merge with `a < 0.625` (both
+    // are false for NaN, the only input where they disagree, and every side gives NaN there),
+    // and the result is one multiply-add of selected operands: small x: a + a·z·(N/M); large:
+    // 1 − 2/D (−1·t is exact, so the unfused form rounds once, as 1 − t does).
     let small = a < 0.625;
     let t = sel(a >= 0.625, 2.0, num) / sel(small, den, d);
     let r = mul_add_with(sel(small, a * z, -1.0), t, sel(small, a, 1.0), fma);

@@ -122,13 +122,15 @@
 //! tanh trades accuracy for speed within the bound: its form (1.19 ulp) runs 1.7× faster in a
 //! vectorized loop than the double-double quotient it replaced (0.84 ulp). Below 0.625 it is
 //! |x| + |x|³·N/M with N and M of degree 3 (approximation error 0.06·2^-53), above it
-//! 1 − 2/(e^(2|x|) + 1) with a 10-term e^r − 1, and the two branches share one division:
-//! 1.2× faster in a 16-lane AVX-512 loop than the degree-11 odd polynomial and 13-term
-//! e^r − 1 it replaced, at the same worst error (the large branch's, just above 0.625). In the
-//! AVX2 + FMA copy of [`crate::simd::dispatch`] its polynomials are fused, which can move the
-//! last bit. sinh below |x| = 1 is its odd Taylor series (0.91 ulp, and
-//! 1.35× faster in a vectorized loop) instead of the quotient of e^|x| − 1 it replaced (1.83 ulp
-//! at 0.8547).
+//! 1 − 2/(e^(2|x|) + 1) with a 10-term e^r − 1: 1.2× faster in a 16-lane AVX-512 loop than
+//! the degree-11 odd polynomial and 13-term e^r − 1 it replaced, at the same worst error (the
+//! large branch's, just above 0.625), and 1.6× faster in scalar code for small arguments,
+//! where LLVM keeps its branch. `Isa::tanh_lanes` is the same function, bit for bit, shaped
+//! for vectorized loops (the two sides share one division); the attributes' lane loops call
+//! it. In the AVX2 + FMA copy of [`crate::simd::dispatch`] its polynomials are fused, which
+//! can move the last bit. sinh below |x| = 1 is its odd Taylor series (0.91 ulp, and 1.35×
+//! faster in a vectorized loop) instead of the quotient of e^|x| − 1 it replaced (1.83 ulp at
+//! 0.8547).
 
 // `!(a < b)` is used on purpose throughout: it is true for NaN, which is how NaN is routed
 // through the selects without a separate test.
@@ -146,7 +148,7 @@ mod trig;
 pub(crate) use exp_log::exp_with;
 pub use exp_log::{exp, exp_f32, exp_m1, exp_m1_f32, ln, ln_1p, ln_1p_f32, ln_f32};
 pub use hyperbolic::{cosh, cosh_f32, sinh, sinh_f32, tanh, tanh_f32};
-pub(crate) use hyperbolic::{tanh_f32_with, tanh_with};
+pub(crate) use hyperbolic::{tanh_f32_with, tanh_lanes_with, tanh_with};
 pub use inverse_trig::{acos, acos_f32, asin, asin_f32, atan, atan_f32, atan2, atan2_f32};
 pub use pow::{cbrt, cbrt_f32, powf, powf_f32};
 pub(crate) use pow::{cbrt_f32_with, cbrt_with, powf_with};

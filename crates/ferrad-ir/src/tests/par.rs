@@ -41,7 +41,7 @@ fn r_gradient_in_chunks_of_lanes() {
                                         let mut x16: [f64; 16] = ::core::convert::TryInto::try_into(&x11[b13..b13 + 16]).unwrap();
                                         for l14 in 0..16 {
                                             let v17 = x15[l14];
-                                            let v18 = isa.tanh(v17);
+                                            let v18 = isa.tanh_lanes(v17);
                                             let v19 = p2 * v17;
                                             let v20 = v18 * v18;
                                             x16[l14] += v19 + v19 + p2 * (v20 * 3.0) * (1.0 - v20);
@@ -76,7 +76,7 @@ fn r_gradient_in_chunks_of_lanes() {
                             let mut x33: [f64; 16] = ::core::convert::TryInto::try_into(&x3[b30..b30 + 16]).unwrap();
                             for l31 in 0..16 {
                                 let v34 = x32[l31];
-                                let v35 = isa.tanh(v34);
+                                let v35 = isa.tanh_lanes(v34);
                                 let v36 = p2 * v34;
                                 let v37 = v35 * v35;
                                 x33[l31] += v36 + v36 + p2 * (v37 * 3.0) * (1.0 - v37);

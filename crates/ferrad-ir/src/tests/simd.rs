@@ -45,7 +45,7 @@ fn r_gradient_in_lanes() {
                         let mut x8: [f64; 16] = ::core::convert::TryInto::try_into(&x3[b5..b5 + 16]).unwrap();
                         for l6 in 0..16 {
                             let v9 = x7[l6];
-                            let v10 = isa.tanh(v9);
+                            let v10 = isa.tanh_lanes(v9);
                             let v11 = p2 * v9;
                             let v12 = v10 * v10;
                             x8[l6] += v11 + v11 + p2 * (v12 * 3.0) * (1.0 - v12);
@@ -95,7 +95,7 @@ fn r_hvp_in_lanes() {
                         for l9 in 0..16 {
                             let v14 = x10[l9];
                             let v15 = x11[l9];
-                            let v16 = isa.tanh(v14);
+                            let v16 = isa.tanh_lanes(v14);
                             let v17 = v16 * v16;
                             let v18 = 1.0 - v17;
                             let v19 = v18 * v15;
@@ -286,7 +286,7 @@ fn a_map_loop_runs_in_chunks_too() {
                     for l6 in 0..16 {
                         let v10 = x7[l6];
                         let v11 = x8[l6];
-                        let v12 = isa.tanh(v10);
+                        let v12 = isa.tanh_lanes(v10);
                         let v13 = v12 * v12;
                         let v14 = 1.0 - v13;
                         let v15 = v13 * 3.0;
