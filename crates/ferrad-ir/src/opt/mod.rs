@@ -6,6 +6,7 @@
 //! | [`simplify`] | algebraic identities allowed by the [`FloatPolicy`] |
 //! | [`cse`] | global value numbering over the region tree (commutative operands normalized) |
 //! | [`forward_store`] | a load after a store (or load) of the same element in the same block reuses the value |
+//! | [`dead_store`] | a store that a later store to the same element in the same block overwrites, unread, is deleted |
 //! | [`licm`] | hoists loop-invariant pure operations out of loops |
 //! | [`fuse`] | fuses a loop with the next one over the same range (the forward sweep into the reverse) |
 //! | [`dce`] | removes unused values, unused loop-carried values, and buffers that are written but never read |
@@ -28,6 +29,7 @@ use crate::verify::debug_verify;
 
 pub mod cse;
 pub mod dce;
+pub mod dead_store;
 pub mod fold;
 pub mod forward_store;
 pub mod fuse;
@@ -103,6 +105,7 @@ pub fn optimize(f: &Function, opts: &OptOptions) -> (Function, OptStats) {
         });
         f = run(f, "cse", &mut stats, cse::cse);
         f = run(f, "forward_store", &mut stats, forward_store::forward_store);
+        f = run(f, "dead_store", &mut stats, dead_store::dead_store);
         f = run(f, "dce", &mut stats, dce::dce);
         f = run(f, "licm", &mut stats, licm::licm);
         f = run(f, "fuse", &mut stats, |g| fuse::fuse(g, opts.reassociate));

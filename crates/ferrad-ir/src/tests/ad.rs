@@ -531,6 +531,8 @@ fn a_zeroed_shadow_is_overwritten_in_the_one_fused_loop() {
     assert!((hv[0] - 1.147897752224595).abs() < 1e-12);
     assert_eq!(text.matches("for ").count(), 1, "{text}");
     assert!(!text.contains("load %3["), "{text}");
+    // and the fill's store, overwritten in the same iteration, is gone
+    assert_eq!(text.matches("store %3[").count(), 1, "{text}");
     // the zeroed parameter must be a mutable buffer and its bound a buffer
     let opts = |zeroed| crate::DiffOptions {
         mode: crate::Mode::ForwardOverReverse,

@@ -284,6 +284,53 @@ fn forward_store_to_load() {
 }
 
 #[test]
+fn dead_store_overwritten_in_the_block() {
+    // %0[%2] is stored three times: the first store is dead (overwritten before any read),
+    // the second is read by the load of %0 at another index (which may be the same element),
+    // and stores to another buffer, `len` and arithmetic do not read %0; the store inside the
+    // loop and the one before it stay (regions are not looked into)
+    check(
+        opt::dead_store::dead_store,
+        "fn @f(%0: &mut [f64], %1: &mut [f64], %2: i64, %3: i64, %4: f64) -> (f64) {
+  store %0[%2], %4
+  store %1[%2], %4
+  %5: i64 = len %0
+  %6: f64 = mul %4, %4
+  store %0[%2], %6
+  %7: f64 = load %0[%3]
+  store %0[%2], %7
+  %8: i64 = const 0
+  store %1[%3], %4
+  for %9 = %8 to %5 {
+    store %1[%3], %6
+    store %1[%3], %4
+    yield
+  }
+  store %1[%3], %6
+  return %7
+}",
+        expect![[r#"
+            fn @f(%0: &mut [f64], %1: &mut [f64], %2: i64, %3: i64, %4: f64) -> (f64) {
+              store %1[%2], %4
+              %5: i64 = len %0
+              %6: f64 = mul %4, %4
+              store %0[%2], %6
+              %7: f64 = load %0[%3]
+              store %0[%2], %7
+              %8: i64 = const 0
+              store %1[%3], %4
+              for %9 = %8 to %5 {
+                store %1[%3], %4
+                yield
+              }
+              store %1[%3], %6
+              return %7
+            }
+        "#]],
+    );
+}
+
+#[test]
 fn fuse_reverse_reduction_into_forward_loop() {
     let src = "fn @f(%0: &[f64]) -> (f64, f64) {
   %1: i64 = len %0
