@@ -65,9 +65,22 @@
 //! Nesting is compiled too: a `#[autodiff_forward]` function (width 1) whose body is one call
 //! to a reverse derivative compiled earlier in the same file, with its parameters, literals
 //! and `&mut` gradient buffers as arguments, is differentiated from the primal's IR in
-//! forward-over-reverse mode, so H·v runs as one fused loop (see `nested.rs`). A call to a
-//! function whose body was compiled earlier in the same file is lowered to an IR call, which
-//! the compiler inlines (see `callees.rs`).
+//! forward-over-reverse mode, so H·v runs as one fused loop (see `nested.rs`). The call may
+//! follow `g.fill(0.0);` on its gradient buffers: the gradient, and H·v in the shadow, then
+//! overwrite their buffers instead of accumulating into them, and the compiled loop stores
+//! H·v without reading the shadow:
+//!
+//! ```ignore
+//! #[autodiff_forward(hvp, Dual, DualOnly)]
+//! fn grad(x: &[f64], g: &mut [f64]) {
+//!     g.fill(0.0);
+//!     d_f(x, g, 1.0);
+//! }
+//! // hvp(&x, &v, &mut g, &mut hv): hv = H·v, whatever hv held; g untouched (`DualOnly`)
+//! ```
+//!
+//! A call to a function whose body was compiled earlier in the same file is lowered to an IR
+//! call, which the compiler inlines (see `callees.rs`).
 //!
 //! The compiled code is shaped for SIMD (`ferrad_ir::Simd::ON`): elementary functions call
 //! `ferrad::math` (≤ 2 ulp, inlined and vectorized, not bit-identical to std), buffers indexed
