@@ -93,7 +93,7 @@ def main():
         for v in values:
             print(f"    {float(v)!r},")
     c, worst = expm1_polynomial()
-    print(f"// EXPM1_MINIMAX10: e^r − 1's relative error over |r| <= ln2/2: {float(worst):.3f} · 2^-53")
+    print(f"// EXPM1_CHEBYSHEV10: e^r − 1's relative error over |r| <= ln2/2: {float(worst):.3f} · 2^-53")
     for v in c:
         print(f"    {float(v)!r},")
 
