@@ -38,6 +38,33 @@ const TANH_DEN: [f64; 3] = [
     0.000_254_885_378_413_070_6,
 ];
 
+/// |x| clamped at 20, where tanh has rounded to 1: +inf clamps too, and NaN passes
+/// (`NaN > 20` is false) to take the large side (`NaN < 0.625` is false), where it stays NaN.
+#[inline(always)]
+fn tanh_arg(x: f64) -> f64 {
+    let a = abs(x);
+    if a > 20.0 { 20.0 } else { a }
+}
+
+/// The small side's `(N(z), M(z))` at z = a².
+#[inline(always)]
+fn tanh_small_parts(z: f64, fma: bool) -> (f64, f64) {
+    let num = horner4(&TANH_NUM, z, fma);
+    let den = mul_add_with(z, horner3(&TANH_DEN, z, fma), 1.0, fma);
+    (num, den)
+}
+
+/// The large side's D = e^(2a) + 1 = 2^n·q + (2^n + 1), where 2a = n·ln2 + r and
+/// q = e^r − 1: 2^n·q is exact, so D is rounded once, and 2/D <= 0.45 damps its error (and
+/// the division's) to at most 0.8 of an ulp of tanh = 1 − 2/D. q's own error enters D scaled
+/// by 2^n·|q|/D <= 0.29, which is why a 10-term polynomial (0.37 ulp, interpolated at
+/// Chebyshev nodes) is enough.
+#[inline(always)]
+fn tanh_large_den(a: f64, fma: bool) -> f64 {
+    let (s, q) = expm1_short(2.0 * a, fma);
+    mul_add_with(s, q, s + 1.0, fma)
+}
+
 /// [`tanh`], with its polynomials on fused multiply-adds when `fma` (see
 /// [`crate::simd::Isa`]): the two may differ in the last bit, both within the bound.
 ///
@@ -49,23 +76,13 @@ const TANH_DEN: [f64; 3] = [
 /// select of the two sides took 4.6 (and the previous form 2.3), measured.
 #[inline(always)]
 pub(crate) fn tanh_with(x: f64, fma: bool) -> f64 {
-    let a = abs(x);
-    // tanh 20 = 1 − 8.5e-18 rounds to 1; +inf clamps too, NaN passes (`NaN > 20` is false) and
-    // takes the large side (`NaN < 0.625` is false), where it stays NaN.
-    let a = if a > 20.0 { 20.0 } else { a };
+    let a = tanh_arg(x);
     let r = if a < 0.625 {
         let z = a * a;
-        let num = horner4(&TANH_NUM, z, fma);
-        let den = mul_add_with(z, horner3(&TANH_DEN, z, fma), 1.0, fma);
+        let (num, den) = tanh_small_parts(z, fma);
         mul_add_with(a * z, num / den, a, fma)
     } else {
-        // 1 − 2/D with D = e^(2a) + 1 = 2^n·q + (2^n + 1), where 2a = n·ln2 + r and
-        // q = e^r − 1: 2^n·q is exact, so D is rounded once, and 2/D <= 0.45 damps its error
-        // (and the division's) to at most 0.8 of an ulp of the result. q's own error enters
-        // D scaled by 2^n·|q|/D <= 0.29, which is why a 10-term polynomial (0.37 ulp,
-        // interpolated at Chebyshev nodes) is enough.
-        let (s, q) = expm1_short(2.0 * a, fma);
-        1.0 - 2.0 / mul_add_with(s, q, s + 1.0, fma)
+        1.0 - 2.0 / tanh_large_den(a, fma)
     };
     with_sign_of(r, x)
 }
@@ -79,13 +96,10 @@ pub(crate) fn tanh_with(x: f64, fma: bool) -> f64 {
 /// ([`crate::simd::Isa::tanh_lanes`]).
 #[inline(always)]
 pub(crate) fn tanh_lanes_with(x: f64, fma: bool) -> f64 {
-    let a = abs(x);
-    let a = if a > 20.0 { 20.0 } else { a };
+    let a = tanh_arg(x);
     let z = a * a;
-    let num = horner4(&TANH_NUM, z, fma);
-    let den = mul_add_with(z, horner3(&TANH_DEN, z, fma), 1.0, fma);
-    let (s, q) = expm1_short(2.0 * a, fma);
-    let d = mul_add_with(s, q, s + 1.0, fma);
+    let (num, den) = tanh_small_parts(z, fma);
+    let d = tanh_large_den(a, fma);
     // No select after the division: LLVM turns a select of two quotients back into two
     // divisions (it did, with the numerator and the denominator selected on one condition,
     // or the result selected on it), which made the loop bound by the divider. So the
