@@ -322,20 +322,15 @@ fn zero_fill(f: ir::Function, zeroed: &[(usize, usize)]) -> Result<ir::Function,
     }
     let (mut b, mut c) = rewrite::start(&f);
     for &(k, l) in zeroed {
-        let param = |p: usize, want: &[ir::Type]| match f.params.get(p) {
-            Some(&v) if want.contains(&f.ty(v)) => Ok(c.m(v)),
+        let param = |p: usize, what: &str, ok: fn(ir::Type) -> bool| match f.params.get(p) {
+            Some(&v) if ok(f.ty(v)) => Ok(c.m(v)),
             _ => Err(Error::Usage(format!(
-                "zeroed parameter {p} of @{} is not a {}",
-                f.name,
-                if want.len() == 1 {
-                    "mutable buffer"
-                } else {
-                    "buffer"
-                }
+                "zeroed parameter {p} of @{} is not a {what}",
+                f.name
             ))),
         };
-        let buf = param(k, &[ir::Type::BufMut])?;
-        let bound = param(l, &[ir::Type::Buf, ir::Type::BufMut])?;
+        let buf = param(k, "mutable buffer", |t| t == ir::Type::BufMut)?;
+        let bound = param(l, "buffer", ir::Type::is_buf)?;
         let zero = b.const_i64(0);
         let n = b.len(bound);
         let z = b.const_f64(0.0);

@@ -298,11 +298,23 @@ fn local(prefix: &str, name: &Ident) -> Ident {
 }
 
 pub(crate) fn len_check(fname: &str, shadow: &Ident, x: &Ident, factor: usize) -> TokenStream {
+    buf_len_check(fname, "the shadow", shadow, x, factor)
+}
+
+/// `assert!(buf.len() == factor · x.len(), ..)`, the message naming `buf` as `what` (the
+/// shadow, the gradient buffer) and both lengths.
+pub(crate) fn buf_len_check(
+    fname: &str,
+    what: &str,
+    shadow: &Ident,
+    x: &Ident,
+    factor: usize,
+) -> TokenStream {
     let msg = if factor == 1 {
-        format!("{fname}: the shadow `{shadow}` has length {{}} but `{x}` has length {{}}")
+        format!("{fname}: {what} `{shadow}` has length {{}} but `{x}` has length {{}}")
     } else {
         format!(
-            "{fname}: the shadow `{shadow}` has length {{}} but must hold {factor} × `{x}`.len() = {{}} tangents"
+            "{fname}: {what} `{shadow}` has length {{}} but must hold {factor} × `{x}`.len() = {{}} tangents"
         )
     };
     let want = if factor == 1 {

@@ -96,7 +96,7 @@ fn zero_fill(stmt: &Stmt) -> Option<&Ident> {
     let Stmt::Expr(Expr::MethodCall(m), Some(_)) = stmt else {
         return None;
     };
-    let [Expr::Lit(l)] = m.args.iter().collect::<Vec<_>>()[..] else {
+    let (Some(Expr::Lit(l)), 1) = (m.args.first(), m.args.len()) else {
         return None;
     };
     let Lit::Float(f) = &l.lit else { return None };
@@ -191,7 +191,10 @@ pub fn forward_over_reverse(
                             let (bound, x) = slice?;
                             zeroed.push((args.len(), bound));
                             zeroed.push((args.len() + 1, bound));
-                            checks.push(grad_len_check(&fname, id, x));
+                            // the fill covers `x`'s length: all of `g` only when the two
+                            // agree (the reverse derivative fails on any other length)
+                            let what = "the gradient buffer";
+                            checks.push(crate::expand::buf_len_check(&fname, what, id, x, 1));
                         }
                         args.push(quote!(&mut #id[..]));
                         if dual {
@@ -249,13 +252,4 @@ pub fn forward_over_reverse(
         let (__p, __t0) = __ferrad_ir(#(#args),*);
         #ret
     })
-}
-
-/// `assert!(g.len() == x.len(), ..)`: a zero-filled gradient buffer `g` is filled over
-/// `x`'s length in the compiled code, which is all of it only when the two agree (the
-/// reverse derivative would fail on any other length anyway).
-fn grad_len_check(fname: &str, g: &Ident, x: &Ident) -> TokenStream {
-    let msg =
-        format!("{fname}: the gradient buffer `{g}` has length {{}} but `{x}` has length {{}}");
-    quote! { assert!(#g.len() == #x.len(), #msg, #g.len(), #x.len()); }
 }
