@@ -452,6 +452,20 @@ fn a_dropped_primal_returns_zero_and_its_code_is_deleted() {
     assert_eq!(dx0, dx);
 }
 
+/// The arguments of forward over reverse of R, `(x, ẋ, g, ġ, seed, ṡeed)`: x_i = sin i,
+/// v_i = cos i (DESIGN's H), g and ġ filled with `g` and `hv`, the seed 1 and its tangent 0
+/// (what a caller passes whether or not those values are fixed).
+fn r_hvp_args(n: usize, g: f64, hv: f64) -> Vec<Arg> {
+    vec![
+        Arg::Buf((1..=n).map(|i| (i as f64).sin()).collect()),
+        Arg::Buf((1..=n).map(|i| (i as f64).cos()).collect()),
+        Arg::Buf(vec![g; n]),
+        Arg::Buf(vec![hv; n]),
+        Arg::F64(1.0),
+        Arg::F64(0.0),
+    ]
+}
+
 #[test]
 fn a_frozen_gradient_buffer_is_left_untouched_and_hv_is_unchanged() {
     // forward over reverse of R: (x, ẋ, g, ġ, seed, ṡeed); freeze g and drop the results,
@@ -466,14 +480,7 @@ fn a_frozen_gradient_buffer_is_left_untouched_and_hv_is_unchanged() {
             ..crate::DiffOptions::default()
         };
         let d = crate::differentiate(&m, crate::ir::FuncId(0), &opts).unwrap();
-        let mut args = vec![
-            Arg::Buf((1..=n).map(|i| (i as f64).sin()).collect()),
-            Arg::Buf((1..=n).map(|i| (i as f64).cos()).collect()),
-            Arg::Buf(vec![7.0; n]),
-            Arg::Buf(vec![0.0; n]),
-            Arg::F64(1.0),
-            Arg::F64(0.0),
-        ];
+        let mut args = r_hvp_args(n, 7.0, 0.0);
         let out = run_function(&d.func, &mut args).unwrap();
         let text = crate::print::print_function(&d.func);
         let g = args[2].buf().unwrap().to_vec();
@@ -513,14 +520,7 @@ fn a_zeroed_shadow_is_overwritten_in_the_one_fused_loop() {
             ..crate::DiffOptions::default()
         };
         let d = crate::differentiate(&m, crate::ir::FuncId(0), &opts).unwrap();
-        let mut args = vec![
-            Arg::Buf((1..=n).map(|i| (i as f64).sin()).collect()),
-            Arg::Buf((1..=n).map(|i| (i as f64).cos()).collect()),
-            Arg::Buf(vec![7.0; n]),
-            Arg::Buf(vec![hv_in; n]),
-            Arg::F64(1.0),
-            Arg::F64(0.0),
-        ];
+        let mut args = r_hvp_args(n, 7.0, hv_in);
         run_function(&d.func, &mut args).unwrap();
         let text = crate::print::print_function(&d.func);
         (args[3].buf().unwrap().to_vec(), text)
@@ -559,15 +559,7 @@ fn a_fixed_seed_folds_away_and_hv_is_unchanged() {
             ..crate::DiffOptions::default()
         };
         let d = crate::differentiate(&m, crate::ir::FuncId(0), &opts).unwrap();
-        let mut args = vec![
-            Arg::Buf((1..=n).map(|i| (i as f64).sin()).collect()),
-            Arg::Buf((1..=n).map(|i| (i as f64).cos()).collect()),
-            Arg::Buf(vec![0.0; n]),
-            Arg::Buf(vec![0.5; n]),
-            // what the caller passes whether or not the values are fixed
-            Arg::F64(1.0),
-            Arg::F64(0.0),
-        ];
+        let mut args = r_hvp_args(n, 0.0, 0.5);
         run_function(&d.func, &mut args).unwrap();
         let text = crate::print::print_function(&d.func);
         (args[3].buf().unwrap().to_vec(), text, d.func.inst_count())
