@@ -121,17 +121,15 @@ pub(crate) fn mul_add_with(a: f64, b: f64, c: f64, fma: bool) -> f64 {
 #[inline(always)]
 pub(crate) fn poly12(c: &[f64; 12], z: f64, fma: bool) -> f64 {
     let z2 = z * z;
-    let z4 = z2 * z2;
-    let p01 = mul_add_with(z, c[1], c[0], fma);
-    let p23 = mul_add_with(z, c[3], c[2], fma);
-    let p45 = mul_add_with(z, c[5], c[4], fma);
-    let p67 = mul_add_with(z, c[7], c[6], fma);
     let p89 = mul_add_with(z, c[9], c[8], fma);
     let pab = mul_add_with(z, c[11], c[10], fma);
-    let q0 = mul_add_with(z2, p23, p01, fma);
-    let q1 = mul_add_with(z2, p67, p45, fma);
-    let q2 = mul_add_with(z2, pab, p89, fma);
-    mul_add_with(z4, mul_add_with(z4, q2, q1, fma), q0, fma)
+    estrin8_then(
+        c[..8].try_into().expect("8 of 12"),
+        z,
+        z2,
+        mul_add_with(z2, pab, p89, fma),
+        fma,
+    )
 }
 
 /// `c[0] + c[1]·z + c[2]·z²` by Horner's rule, each step fused when `fma`.
@@ -149,16 +147,22 @@ pub(crate) fn horner4(c: &[f64; 4], z: f64, fma: bool) -> f64 {
 /// `c[0] + … + c[9]·z⁹` in Estrin's scheme, like [`poly12`].
 #[inline(always)]
 pub(crate) fn poly10(c: &[f64; 10], z: f64, fma: bool) -> f64 {
-    let z2 = z * z;
+    let p89 = mul_add_with(z, c[9], c[8], fma);
+    estrin8_then(c[..8].try_into().expect("8 of 10"), z, z * z, p89, fma)
+}
+
+/// `c[0] + … + c[7]·z⁷ + z⁸·top` in Estrin's scheme, given z² (the shared part of [`poly12`]
+/// and [`poly10`], whose `top` is the rest of their polynomial divided by z⁸).
+#[inline(always)]
+fn estrin8_then(c: &[f64; 8], z: f64, z2: f64, top: f64, fma: bool) -> f64 {
     let z4 = z2 * z2;
     let p01 = mul_add_with(z, c[1], c[0], fma);
     let p23 = mul_add_with(z, c[3], c[2], fma);
     let p45 = mul_add_with(z, c[5], c[4], fma);
     let p67 = mul_add_with(z, c[7], c[6], fma);
-    let p89 = mul_add_with(z, c[9], c[8], fma);
     let q0 = mul_add_with(z2, p23, p01, fma);
     let q1 = mul_add_with(z2, p67, p45, fma);
-    mul_add_with(z4, mul_add_with(z4, p89, q1, fma), q0, fma)
+    mul_add_with(z4, mul_add_with(z4, top, q1, fma), q0, fma)
 }
 
 /// Coefficients of (e^r − 1 − r)/r² on |r| <= ln2/2, degree 9, interpolated at Chebyshev
